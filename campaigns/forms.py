@@ -1,0 +1,94 @@
+"""Staff forms for campaigns, pacts, labs and updates."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from campaigns.labels import PLACE_KIND, PROGRAMME_STATUS
+from campaigns.models import Lab, Pact
+from legami.extensions import db
+from legami.forms import MultiCheckboxField
+from legami.models import Organisation
+from legami.money import parse_euros
+
+COVER_HELP = _l("JPEG, PNG or WebP, at most 5 MB.")
+SLUG_HELP = _l("Leave empty to make it from the title.")
+
+
+def _euros(form, field):
+    try:
+        field.cents = parse_euros(field.data or "")
+    except (ArithmeticError, ValueError) as exc:
+        raise ValidationError(_l("Write an amount in euros, e.g. 5.000 or 2500,50.")) from exc
+
+
+class CampaignForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(_l("Address (slug)"), validators=[Optional(), Length(max=120)],
+                       description=SLUG_HELP)
+    organisation_id = SelectField(_l("Organisation"), coerce=int)
+    summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=500)])
+    story = TextAreaField(_l("Story (Markdown)"), validators=[Optional()])
+    cover = FileField(_l("Cover image"), description=COVER_HELP)
+    goal = StringField(_l("Goal (€)"), validators=[DataRequired(), _euros])
+    starts_on = DateField(_l("Start date"), validators=[DataRequired()])
+    ends_on = DateField(_l("End date"), validators=[DataRequired()])
+    pact_ids = MultiCheckboxField(_l("Pacts it funds"), coerce=int)
+    lab_ids = MultiCheckboxField(_l("Labs it funds"), coerce=int)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation_id.choices = [
+            (o.id, o.name) for o in db.session.scalars(select(Organisation).order_by(Organisation.name))
+        ]
+        self.pact_ids.choices = [(p.id, p.title) for p in db.session.scalars(select(Pact).order_by(Pact.title))]
+        self.lab_ids.choices = [(lab.id, lab.title) for lab in db.session.scalars(select(Lab).order_by(Lab.title))]
+
+    def service_data(self) -> dict:
+        return {
+            "title": self.title.data,
+            "slug": self.slug.data,
+            "organisation_id": self.organisation_id.data,
+            "summary": self.summary.data,
+            "story": self.story.data,
+            "goal_cents": self.goal.cents,
+            "starts_on": self.starts_on.data,
+            "ends_on": self.ends_on.data,
+            "pact_ids": self.pact_ids.data or [],
+            "lab_ids": self.lab_ids.data or [],
+        }
+
+
+class PactForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(_l("Address (slug)"), validators=[Optional(), Length(max=120)],
+                       description=SLUG_HELP)
+    summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=500)])
+    story = TextAreaField(_l("Story (Markdown)"), description=_l(
+        "Never name the beneficiary or give details that identify them."))
+    reciprocity = TextAreaField(_l("What the beneficiary gives back to the community"),
+                                validators=[DataRequired()])
+    place = StringField(_l("Place"), validators=[DataRequired(), Length(max=200)])
+    status = SelectField(_l("Status"), choices=list(PROGRAMME_STATUS.items()))
+    cover = FileField(_l("Cover image"), description=COVER_HELP)
+
+
+class LabForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(_l("Address (slug)"), validators=[Optional(), Length(max=120)],
+                       description=SLUG_HELP)
+    summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=500)])
+    story = TextAreaField(_l("Story (Markdown)"))
+    place = StringField(_l("Place"), validators=[DataRequired(), Length(max=200)])
+    place_kind = SelectField(_l("Kind of place"), choices=list(PLACE_KIND.items()))
+    schedule = StringField(_l("When it meets"), validators=[Optional(), Length(max=500)])
+    status = SelectField(_l("Status"), choices=list(PROGRAMME_STATUS.items()))
+    cover = FileField(_l("Cover image"), description=COVER_HELP)
+
+
+class UpdateForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("Text (Markdown)"), validators=[DataRequired()])

@@ -1,0 +1,1 @@
+"""Donors: the CRM (built by the donations and CRM issues)."""

@@ -1,0 +1,168 @@
+"""The JSON API's common parts: bearer tokens, pagination, and the OpenAPI document.
+
+Each domain package adds its own blueprint under /api/v1 and its paths with `document()`.
+"""
+
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, g, jsonify, request
+from sqlalchemy import func, select
+
+from legami.extensions import csrf, db
+from legami.models import ApiToken, Role
+from legami.timeutil import now_utc
+
+PREFIX = "/api/v1"
+
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
+
+_BASE_DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Legami API",
+        "version": "1.0.0",
+        "description": "Campaigns, generative pacts and community labs of the Legami network. "
+        "Reads are public; writes need a staff bearer token (`legami tokens create EMAIL`). "
+        "Errors are RFC 9457 problem details.",
+    },
+    "servers": [{"url": PREFIX}],
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Problem": {
+                "type": "object",
+                "required": ["type", "title", "status"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                    "instance": {"type": "string"},
+                    "errors": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "field": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "parameters": {
+            "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            "per_page": {
+                "name": "per_page",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+            },
+        },
+        "responses": {
+            "Problem": {
+                "description": "An error, as RFC 9457 problem details",
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            }
+        },
+    },
+    "paths": {
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "responses": {"200": {"description": "The OpenAPI document"}},
+            }
+        }
+    },
+}
+
+
+def init_app(app) -> None:
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+    app.extensions["legami.openapi"] = {"paths": {}, "schemas": {}}
+
+
+def document(app, paths: dict, schemas: dict) -> None:
+    """A package adds its paths and schemas to the OpenAPI document."""
+    parts = app.extensions["legami.openapi"]
+    parts["paths"].update(paths)
+    parts["schemas"].update(schemas)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    parts = current_app.extensions["legami.openapi"]
+    spec = {**_BASE_DOCUMENT, "paths": {**_BASE_DOCUMENT["paths"], **parts["paths"]}}
+    spec["components"] = {
+        **_BASE_DOCUMENT["components"],
+        "schemas": {**_BASE_DOCUMENT["components"]["schemas"], **parts["schemas"]},
+    }
+    return jsonify(spec)
+
+
+def token_required(*roles: Role):
+    """Bearer token of an active user holding one of `roles` (admin always passes)."""
+    allowed = {Role(r).value for r in roles} | {Role.ADMIN.value}
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            row = ApiToken.find_active(token.strip()) if scheme.lower() == "bearer" else None
+            if row is None:
+                abort(401, "A valid bearer token is required.")
+            if not row.user.has_any_role(*allowed):
+                abort(403, "This token's user lacks the role for this operation.")
+            row.last_used_at = now_utc()
+            g.api_user = row.user
+            return view(*args, **kwargs)
+
+        wrapper.required_roles = frozenset(allowed)
+        return wrapper
+
+    return decorator
+
+
+def json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, "The body must be a JSON object.")
+    return data
+
+
+def paginate(query, serialise):
+    """Page a select() by ?page= and ?per_page=; returns the JSON envelope."""
+    page = request.args.get("page", "1")
+    per_page = request.args.get("per_page", str(current_app.config["API_PAGE_SIZE"]))
+    if not page.isdigit() or not per_page.isdigit() or int(page) < 1 or int(per_page) < 1:
+        abort(400, "page and per_page must be positive whole numbers.")
+    page_no = int(page)
+    size = min(int(per_page), current_app.config["API_MAX_PAGE_SIZE"])
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.limit(size).offset((page_no - 1) * size)).all()
+    return jsonify(
+        {
+            "items": [serialise(row) for row in rows],
+            "page": page_no,
+            "per_page": size,
+            "total": total,
+            "pages": (total + size - 1) // size,
+        }
+    )
+
+
+def page_schema(item_ref: str) -> dict:
+    return {
+        "type": "object",
+        "required": ["items", "page", "per_page", "total", "pages"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": item_ref}},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+            "pages": {"type": "integer"},
+        },
+    }

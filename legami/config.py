@@ -1,0 +1,54 @@
+"""Configuration from environment variables, with an optional `.env` file."""
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
+    """Build the Flask config; `overrides` (tests) win over the environment."""
+    load_dotenv(ROOT / ".env")
+    env = os.environ
+    instance_path.mkdir(parents=True, exist_ok=True)
+    config = {
+        "SECRET_KEY": env.get("SECRET_KEY") or _instance_secret(instance_path),
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
+        or f"sqlite:///{instance_path / 'legami.sqlite'}",
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "SMTP_URL": env.get("SMTP_URL", ""),
+        "MAIL_FROM": env.get("MAIL_FROM", "Legami <noreply@legami.local>"),
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
+        "UPLOAD_FOLDER": str(instance_path / "uploads"),
+        "OUTBOX_FOLDER": str(instance_path / "outbox"),
+        "MAX_IMAGE_BYTES": int(env.get("MAX_IMAGE_BYTES", 5 * 1024 * 1024)),
+        # Larger than the image limit so an oversize upload reaches the form's own message.
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("BASE_URL", "").startswith("https://"),
+        "REMEMBER_COOKIE_SECURE": env.get("BASE_URL", "").startswith("https://"),
+        "BABEL_DEFAULT_LOCALE": "it",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Rome",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "legami" / "translations"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "API_PAGE_SIZE": 20,
+        "API_MAX_PAGE_SIZE": 100,
+    }
+    config.update(overrides or {})
+    return config
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A random key kept in the instance folder, so a demo install needs no setup."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,13 @@
+"""Mail: the sending layer (SMTP or outbox), staff mail; newsletters later."""
+
+from flask_babel import lazy_gettext as _l
+
+
+def init_app(app) -> None:
+    from legami.access import add_menu
+    from legami.models import Role
+    from mailing import staff_mail, views
+
+    app.register_blueprint(views.bp)
+    staff_mail.connect_signals(app)
+    add_menu(app, _l("Outbox"), "mailing.index", Role.STAFF)
