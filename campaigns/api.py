@@ -55,13 +55,24 @@ def campaign_json(c: Campaign, detail: bool = False) -> dict:
 
 
 def pact_json(p: Pact) -> dict:
-    return {**_link(p, "campaigns.pact"), "summary": p.summary, "reciprocity": p.reciprocity,
-            "place": p.place, "status": p.status}
+    return {
+        **_link(p, "campaigns.pact"),
+        "summary": p.summary,
+        "reciprocity": p.reciprocity,
+        "place": p.place,
+        "status": p.status,
+    }
 
 
 def lab_json(lab: Lab) -> dict:
-    return {**_link(lab, "campaigns.lab"), "summary": lab.summary, "place": lab.place,
-            "place_kind": lab.place_kind, "schedule": lab.schedule, "status": lab.status}
+    return {
+        **_link(lab, "campaigns.lab"),
+        "summary": lab.summary,
+        "place": lab.place,
+        "place_kind": lab.place_kind,
+        "schedule": lab.schedule,
+        "status": lab.status,
+    }
 
 
 @bp.get("/campaigns")
@@ -104,7 +115,9 @@ def _service_data(body: dict) -> dict:
             except ValueError:
                 errors[field] = "Give a date as YYYY-MM-DD."
     if "organisation" in body:
-        org = db.session.scalar(select(Organisation).where(Organisation.slug == body["organisation"]))
+        org = db.session.scalar(
+            select(Organisation).where(Organisation.slug == body["organisation"])
+        )
         data["organisation_id"] = org.id if org else None
     for field, model in (("pacts", Pact), ("labs", Lab)):
         if field in body:
@@ -161,8 +174,12 @@ def change_status(slug: str, action: str):
 
 def _op(summary: str, op_id: str, responses: dict, **extra) -> dict:
     problem_ref = {"$ref": "#/components/responses/Problem"}
-    return {"summary": summary, "operationId": op_id,
-            "responses": {**responses, "default": problem_ref}, **extra}
+    return {
+        "summary": summary,
+        "operationId": op_id,
+        "responses": {**responses, "default": problem_ref},
+        **extra,
+    }
 
 
 def _ok(ref: str, code: str = "200") -> dict:
@@ -172,34 +189,81 @@ def _ok(ref: str, code: str = "200") -> dict:
 _SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 _PAGING = [{"$ref": "#/components/parameters/page"}, {"$ref": "#/components/parameters/per_page"}]
 _WRITE = {"security": [{"bearer": []}]}
-_BODY = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CampaignInput"}}}}
-_LINK = {"type": "object", "properties": {"slug": {"type": "string"}, "title": {"type": "string"},
-                                           "url": {"type": "string", "format": "uri"}}}
+_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CampaignInput"}}},
+}
+_LINK = {
+    "type": "object",
+    "properties": {
+        "slug": {"type": "string"},
+        "title": {"type": "string"},
+        "url": {"type": "string", "format": "uri"},
+    },
+}
 
 PATHS = {
     "/campaigns": {
-        "get": _op("Live and ended campaigns", "listCampaigns",
-                   _ok("#/components/schemas/CampaignPage"), parameters=_PAGING),
-        "post": _op("Create a draft campaign", "createCampaign",
-                    _ok("#/components/schemas/Campaign", "201"), requestBody=_BODY, **_WRITE),
+        "get": _op(
+            "Live and ended campaigns",
+            "listCampaigns",
+            _ok("#/components/schemas/CampaignPage"),
+            parameters=_PAGING,
+        ),
+        "post": _op(
+            "Create a draft campaign",
+            "createCampaign",
+            _ok("#/components/schemas/Campaign", "201"),
+            requestBody=_BODY,
+            **_WRITE,
+        ),
     },
     "/campaigns/{slug}": {
-        "get": _op("One public campaign with story and updates", "getCampaign",
-                   _ok("#/components/schemas/Campaign"), parameters=[_SLUG]),
-        "patch": _op("Change a campaign's fields", "updateCampaign",
-                     _ok("#/components/schemas/Campaign"), parameters=[_SLUG],
-                     requestBody={**_BODY, "required": True}, **_WRITE),
+        "get": _op(
+            "One public campaign with story and updates",
+            "getCampaign",
+            _ok("#/components/schemas/Campaign"),
+            parameters=[_SLUG],
+        ),
+        "patch": _op(
+            "Change a campaign's fields",
+            "updateCampaign",
+            _ok("#/components/schemas/Campaign"),
+            parameters=[_SLUG],
+            requestBody={**_BODY, "required": True},
+            **_WRITE,
+        ),
     },
     "/campaigns/{slug}/{action}": {
-        "post": _op("Publish, close or archive a campaign", "changeCampaignStatus",
-                    _ok("#/components/schemas/Campaign"), **_WRITE, parameters=[
-                        _SLUG, {"name": "action", "in": "path", "required": True,
-                                "schema": {"enum": ["publish", "close", "archive"]}}]),
+        "post": _op(
+            "Publish, close or archive a campaign",
+            "changeCampaignStatus",
+            _ok("#/components/schemas/Campaign"),
+            **_WRITE,
+            parameters=[
+                _SLUG,
+                {
+                    "name": "action",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"enum": ["publish", "close", "archive"]},
+                },
+            ],
+        ),
     },
-    "/pacts": {"get": _op("Generative pacts", "listPacts", _ok("#/components/schemas/PactPage"),
-                          parameters=_PAGING)},
-    "/labs": {"get": _op("Community labs", "listLabs", _ok("#/components/schemas/LabPage"),
-                         parameters=_PAGING)},
+    "/pacts": {
+        "get": _op(
+            "Generative pacts",
+            "listPacts",
+            _ok("#/components/schemas/PactPage"),
+            parameters=_PAGING,
+        )
+    },
+    "/labs": {
+        "get": _op(
+            "Community labs", "listLabs", _ok("#/components/schemas/LabPage"), parameters=_PAGING
+        )
+    },
 }
 
 SCHEMAS = {
@@ -211,8 +275,10 @@ SCHEMAS = {
             "title": {"type": "string"},
             "summary": {"type": "string"},
             "status": {"enum": [s.value for s in CampaignStatus]},
-            "organisation": {"type": "object", "properties": {
-                "slug": {"type": "string"}, "name": {"type": "string"}}},
+            "organisation": {
+                "type": "object",
+                "properties": {"slug": {"type": "string"}, "name": {"type": "string"}},
+            },
             "currency": {"type": "string"},
             "goal_cents": {"type": "integer"},
             "raised_cents": {"type": "integer"},
@@ -224,9 +290,17 @@ SCHEMAS = {
             "pacts": {"type": "array", "items": _LINK},
             "labs": {"type": "array", "items": _LINK},
             "story": {"type": "string"},
-            "updates": {"type": "array", "items": {"type": "object", "properties": {
-                "title": {"type": "string"}, "body": {"type": "string"},
-                "published_at": {"type": "string", "format": "date-time"}}}},
+            "updates": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "title": {"type": "string"},
+                        "body": {"type": "string"},
+                        "published_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+            },
         },
     },
     "CampaignInput": {
@@ -245,13 +319,27 @@ SCHEMAS = {
             "labs": {"type": "array", "items": {"type": "string"}},
         },
     },
-    "Pact": {"type": "object", "properties": {
-        **_LINK["properties"], "summary": {"type": "string"}, "reciprocity": {"type": "string"},
-        "place": {"type": "string"}, "status": {"type": "string"}}},
-    "Lab": {"type": "object", "properties": {
-        **_LINK["properties"], "summary": {"type": "string"}, "place": {"type": "string"},
-        "place_kind": {"type": "string"}, "schedule": {"type": "string"},
-        "status": {"type": "string"}}},
+    "Pact": {
+        "type": "object",
+        "properties": {
+            **_LINK["properties"],
+            "summary": {"type": "string"},
+            "reciprocity": {"type": "string"},
+            "place": {"type": "string"},
+            "status": {"type": "string"},
+        },
+    },
+    "Lab": {
+        "type": "object",
+        "properties": {
+            **_LINK["properties"],
+            "summary": {"type": "string"},
+            "place": {"type": "string"},
+            "place_kind": {"type": "string"},
+            "schedule": {"type": "string"},
+            "status": {"type": "string"},
+        },
+    },
     "CampaignPage": page_schema("#/components/schemas/Campaign"),
     "PactPage": page_schema("#/components/schemas/Pact"),
     "LabPage": page_schema("#/components/schemas/Lab"),

@@ -193,7 +193,9 @@ def load() -> None:
             labs=[_by_slug(Lab, s) for s in data["labs"]],
         )
         if campaign.status != CampaignStatus.DRAFT:
-            campaign.published_at = now_utc() - timedelta(days=(today_rome() - campaign.starts_on).days)
+            campaign.published_at = now_utc() - timedelta(
+                days=(today_rome() - campaign.starts_on).days
+            )
         for age, (title, body) in enumerate(updates):
             campaign.updates.append(
                 Update(title=title, body=body, published_at=now_utc() - timedelta(days=3 + 7 * age))

@@ -17,8 +17,18 @@ from legami.timeutil import now_utc
 from legami.uploads import save_image
 from legami.validation import Invalid
 
-CAMPAIGN_FIELDS = ("title", "slug", "organisation_id", "summary", "story", "goal_cents",
-                   "starts_on", "ends_on", "pact_ids", "lab_ids")
+CAMPAIGN_FIELDS = (
+    "title",
+    "slug",
+    "organisation_id",
+    "summary",
+    "story",
+    "goal_cents",
+    "starts_on",
+    "ends_on",
+    "pact_ids",
+    "lab_ids",
+)
 MAX_GOAL_CENTS = 100_000_000_00
 
 
@@ -40,6 +50,8 @@ def _text(data: dict, field: str, errors: dict, max_length: int, required: bool 
 def _slug(model, data: dict, errors: dict, current, title: str) -> str:
     slug = (data.get("slug") or "").strip() if isinstance(data.get("slug"), str) else ""
     slug = slug or slugify(title)
+    if not slug and not title:
+        return slug  # the missing title is the error to show
     if not is_slug(slug):
         errors["slug"] = _l("Use lower-case letters, digits and dashes.")
     elif len(slug) > 120:

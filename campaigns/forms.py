@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from campaigns.labels import PLACE_KIND, PROGRAMME_STATUS
 from campaigns.models import Lab, Pact
 from legami.extensions import db
-from legami.forms import MultiCheckboxField
+from legami.forms import MultiCheckboxField, choices
 from legami.models import Organisation
 from legami.money import parse_euros
 
@@ -21,14 +21,15 @@ SLUG_HELP = _l("Leave empty to make it from the title.")
 def _euros(form, field):
     try:
         field.cents = parse_euros(field.data or "")
-    except (ArithmeticError, ValueError) as exc:
+    except ValueError as exc:
         raise ValidationError(_l("Write an amount in euros, e.g. 5.000 or 2500,50.")) from exc
 
 
 class CampaignForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    slug = StringField(_l("Address (slug)"), validators=[Optional(), Length(max=120)],
-                       description=SLUG_HELP)
+    slug = StringField(
+        _l("Address (slug)"), validators=[Optional(), Length(max=120)], description=SLUG_HELP
+    )
     organisation_id = SelectField(_l("Organisation"), coerce=int)
     summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=500)])
     story = TextAreaField(_l("Story (Markdown)"), validators=[Optional()])
@@ -41,11 +42,16 @@ class CampaignForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.organisation_id.choices = [
-            (o.id, o.name) for o in db.session.scalars(select(Organisation).order_by(Organisation.name))
-        ]
-        self.pact_ids.choices = [(p.id, p.title) for p in db.session.scalars(select(Pact).order_by(Pact.title))]
-        self.lab_ids.choices = [(lab.id, lab.title) for lab in db.session.scalars(select(Lab).order_by(Lab.title))]
+        self.organisation_id.choices = choices(
+            (o.id, o.name)
+            for o in db.session.scalars(select(Organisation).order_by(Organisation.name))
+        )
+        self.pact_ids.choices = choices(
+            (p.id, p.title) for p in db.session.scalars(select(Pact).order_by(Pact.title))
+        )
+        self.lab_ids.choices = choices(
+            (lab.id, lab.title) for lab in db.session.scalars(select(Lab).order_by(Lab.title))
+        )
 
     def service_data(self) -> dict:
         return {
@@ -64,28 +70,33 @@ class CampaignForm(FlaskForm):
 
 class PactForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    slug = StringField(_l("Address (slug)"), validators=[Optional(), Length(max=120)],
-                       description=SLUG_HELP)
+    slug = StringField(
+        _l("Address (slug)"), validators=[Optional(), Length(max=120)], description=SLUG_HELP
+    )
     summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=500)])
-    story = TextAreaField(_l("Story (Markdown)"), description=_l(
-        "Never name the beneficiary or give details that identify them."))
-    reciprocity = TextAreaField(_l("What the beneficiary gives back to the community"),
-                                validators=[DataRequired()])
+    story = TextAreaField(
+        _l("Story (Markdown)"),
+        description=_l("Never name the beneficiary or give details that identify them."),
+    )
+    reciprocity = TextAreaField(
+        _l("What the beneficiary gives back to the community"), validators=[DataRequired()]
+    )
     place = StringField(_l("Place"), validators=[DataRequired(), Length(max=200)])
-    status = SelectField(_l("Status"), choices=list(PROGRAMME_STATUS.items()))
+    status = SelectField(_l("Status"), choices=choices(PROGRAMME_STATUS.items()))
     cover = FileField(_l("Cover image"), description=COVER_HELP)
 
 
 class LabForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    slug = StringField(_l("Address (slug)"), validators=[Optional(), Length(max=120)],
-                       description=SLUG_HELP)
+    slug = StringField(
+        _l("Address (slug)"), validators=[Optional(), Length(max=120)], description=SLUG_HELP
+    )
     summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=500)])
     story = TextAreaField(_l("Story (Markdown)"))
     place = StringField(_l("Place"), validators=[DataRequired(), Length(max=200)])
-    place_kind = SelectField(_l("Kind of place"), choices=list(PLACE_KIND.items()))
+    place_kind = SelectField(_l("Kind of place"), choices=choices(PLACE_KIND.items()))
     schedule = StringField(_l("When it meets"), validators=[Optional(), Length(max=500)])
-    status = SelectField(_l("Status"), choices=list(PROGRAMME_STATUS.items()))
+    status = SelectField(_l("Status"), choices=choices(PROGRAMME_STATUS.items()))
     cover = FileField(_l("Cover image"), description=COVER_HELP)
 
 

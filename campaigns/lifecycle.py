@@ -24,8 +24,12 @@ def change_status(campaign: Campaign, action: str) -> Campaign:
     source, target = TRANSITIONS[action]
     if campaign.status != source:
         raise TransitionError(
-            _l("A campaign can only be %(action)s from %(source)s; this one is %(status)s.",
-               action=action, source=source.value, status=campaign.status)
+            _l(
+                "A campaign can only be %(action)s from %(source)s; this one is %(status)s.",
+                action=action,
+                source=source.value,
+                status=campaign.status,
+            )
         )
     campaign.status = target
     if target == CampaignStatus.LIVE:

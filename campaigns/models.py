@@ -133,7 +133,8 @@ class Campaign(db.Model):
         secondary=campaign_labs, back_populates="campaigns", order_by=Lab.title
     )
     updates: Mapped[list["Update"]] = relationship(
-        back_populates="campaign", cascade="all, delete-orphan",
+        back_populates="campaign",
+        cascade="all, delete-orphan",
         order_by="Update.published_at.desc()",
     )
 

@@ -16,6 +16,9 @@ from legami.validation import Invalid, apply_to_form
 
 bp = Blueprint("campaigns_staff", __name__, url_prefix="/staff")
 
+# The service speaks cents; the form field holds euros.
+FORM_FIELDS = {"goal_cents": "goal"}
+
 
 def _render_form(template: str, form, status_ok: int = 200, **context):
     status = 422 if form.errors or form.form_errors else status_ok
@@ -37,7 +40,7 @@ def new_campaign():
         try:
             created = editing.save_campaign(None, form.service_data(), cover=form.cover.data)
         except Invalid as invalid:
-            apply_to_form(form, invalid)
+            apply_to_form(form, invalid, FORM_FIELDS)
         else:
             flash(_("Campaign saved as a draft. Preview it, then publish."), "info")
             return redirect(url_for(".edit_campaign", campaign_id=created.id))
@@ -56,27 +59,34 @@ def edit_campaign(campaign_id: int):
             editing.save_campaign(campaign, form.service_data(), cover=form.cover.data)
         except Invalid as invalid:
             db.session.rollback()
-            apply_to_form(form, invalid)
+            apply_to_form(form, invalid, FORM_FIELDS)
         else:
             flash(_("Campaign saved."), "info")
             return redirect(url_for(".edit_campaign", campaign_id=campaign.id))
     return _render_form(
-        "campaigns/staff/campaign_form.html", form, campaign=campaign, update_form=UpdateForm(),
+        "campaigns/staff/campaign_form.html",
+        form,
+        campaign=campaign,
+        update_form=UpdateForm(),
         actions=_actions(campaign),
     )
 
 
 def _actions(campaign: Campaign) -> list[str]:
-    return [name for name, (source, _target) in lifecycle.TRANSITIONS.items()
-            if campaign.status == source]
+    return [
+        name
+        for name, (source, _target) in lifecycle.TRANSITIONS.items()
+        if campaign.status == source
+    ]
 
 
 @bp.get("/campaigns/<int:campaign_id>/preview")
 @roles_required(Role.STAFF)
 def preview_campaign(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
-    return render_template("campaigns/campaign.html", campaign=campaign,
-                           progress=progress(campaign), preview=True)
+    return render_template(
+        "campaigns/campaign.html", campaign=campaign, progress=progress(campaign), preview=True
+    )
 
 
 @bp.post("/campaigns/<int:campaign_id>/<any(publish, close, archive):action>")
@@ -88,8 +98,14 @@ def change_status(campaign_id: int, action: str):
     except lifecycle.TransitionError as exc:
         flash(str(exc), "error")
     else:
-        flash({"publish": _("The campaign is live."), "close": _("The campaign is closed."),
-               "archive": _("The campaign is archived.")}[action], "info")
+        flash(
+            {
+                "publish": _("The campaign is live."),
+                "close": _("The campaign is closed."),
+                "archive": _("The campaign is archived."),
+            }[action],
+            "info",
+        )
     return redirect(url_for(".edit_campaign", campaign_id=campaign.id))
 
 
@@ -109,8 +125,11 @@ def add_update(campaign_id: int):
     data = editing.campaign_data(campaign)
     data["goal"] = str(cents_to_decimal(campaign.goal_cents))
     return render_template(
-        "campaigns/staff/campaign_form.html", form=CampaignForm(data=data), campaign=campaign,
-        update_form=update_form, actions=_actions(campaign),
+        "campaigns/staff/campaign_form.html",
+        form=CampaignForm(data=data),
+        campaign=campaign,
+        update_form=update_form,
+        actions=_actions(campaign),
     ), 422
 
 

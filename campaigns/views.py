@@ -61,14 +61,10 @@ def _listed(campaigns: list[Campaign]) -> list[Campaign]:
 @bp.get("/patti/<slug>")
 def pact(slug: str):
     found = db.first_or_404(select(Pact).where(Pact.slug == slug))
-    return render_template(
-        "campaigns/pact.html", pact=found, campaigns=_listed(found.campaigns)
-    )
+    return render_template("campaigns/pact.html", pact=found, campaigns=_listed(found.campaigns))
 
 
 @bp.get("/laboratori/<slug>")
 def lab(slug: str):
     found = db.first_or_404(select(Lab).where(Lab.slug == slug))
-    return render_template(
-        "campaigns/lab.html", lab=found, campaigns=_listed(found.campaigns)
-    )
+    return render_template("campaigns/lab.html", lab=found, campaigns=_listed(found.campaigns))

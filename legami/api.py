@@ -62,7 +62,9 @@ _BASE_DOCUMENT = {
         "responses": {
             "Problem": {
                 "description": "An error, as RFC 9457 problem details",
-                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
             }
         },
     },

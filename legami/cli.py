@@ -25,8 +25,14 @@ def users_cli():
 
 @users_cli.command("create")
 @click.argument("email")
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice([r.value for r in Role]), help="Repeat for several roles.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="Repeat for several roles.",
+)
 @click.option("--name", default="")
 @click.password_option(help="Asked for when not given.")
 @with_appcontext
@@ -95,5 +101,9 @@ def init_app(app) -> None:
 
 def load_demo_staff() -> None:
     if accounts.find_user(DEMO_EMAIL) is None:
-        accounts.create_user(DEMO_EMAIL, [Role.ADMIN, Role.STAFF, Role.TREASURER],
-                             password=DEMO_PASSWORD, name="Demo")
+        accounts.create_user(
+            DEMO_EMAIL,
+            [Role.ADMIN, Role.STAFF, Role.TREASURER],
+            password=DEMO_PASSWORD,
+            name="Demo",
+        )

@@ -3,8 +3,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField
-from wtforms import StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -25,6 +32,10 @@ ENTITY_LABELS = {
     EntityType.MUNICIPALITY: _l("Municipality"),
     EntityType.OTHER: _l("Other"),
 }
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -57,7 +68,7 @@ class InviteForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     roles = MultiCheckboxField(
         _l("Roles"),
-        choices=[(r.value, ROLE_LABELS[r]) for r in Role],
+        choices=choices((r.value, ROLE_LABELS[r]) for r in Role),
         validators=[DataRequired(message=_l("Choose at least one role."))],
     )
 
@@ -67,26 +78,39 @@ class RolesForm(FlaskForm):
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField(_l("Name (with its qualifier: ETS, ODV, APS)"),
-                       validators=[DataRequired(), Length(max=200)])
-    slug = StringField(_l("Short name for addresses"), validators=[
-        DataRequired(), Length(max=80),
-        Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", message=_l("Lower-case letters, digits and dashes.")),
-    ])
-    entity_type = SelectField(_l("Entity type"),
-                              choices=[(t.value, label) for t, label in ENTITY_LABELS.items()])
+    name = StringField(
+        _l("Name (with its qualifier: ETS, ODV, APS)"), validators=[DataRequired(), Length(max=200)]
+    )
+    slug = StringField(
+        _l("Short name for addresses"),
+        validators=[
+            DataRequired(),
+            Length(max=80),
+            Regexp(
+                r"^[a-z0-9]+(-[a-z0-9]+)*$", message=_l("Lower-case letters, digits and dashes.")
+            ),
+        ],
+    )
+    entity_type = SelectField(
+        _l("Entity type"), choices=choices((t.value, label) for t, label in ENTITY_LABELS.items())
+    )
     art83_eligible = BooleanField(_l("Gifts give the art. 83 D.Lgs. 117/2017 tax benefit"))
     codice_fiscale = StringField(_l("Codice fiscale"), validators=[DataRequired()])
     partita_iva = StringField(_l("Partita IVA"), validators=[Optional()])
     runts_number = StringField(_l("RUNTS number"), validators=[Optional(), Length(max=40)])
     street = StringField(_l("Street and number"), validators=[DataRequired(), Length(max=200)])
-    postal_code = StringField(_l("Postal code"), validators=[
-        DataRequired(), Regexp(r"^\d{5}$", message=_l("Five digits."))])
+    postal_code = StringField(
+        _l("Postal code"),
+        validators=[DataRequired(), Regexp(r"^\d{5}$", message=_l("Five digits."))],
+    )
     town = StringField(_l("Town"), validators=[DataRequired(), Length(max=100)])
-    province = StringField(_l("Province"), validators=[
-        DataRequired(), Regexp(r"^[A-Za-z]{2}$", message=_l("Two letters, e.g. CR."))])
-    legal_representative = StringField(_l("Legal representative"),
-                                       validators=[DataRequired(), Length(max=200)])
+    province = StringField(
+        _l("Province"),
+        validators=[DataRequired(), Regexp(r"^[A-Za-z]{2}$", message=_l("Two letters, e.g. CR."))],
+    )
+    legal_representative = StringField(
+        _l("Legal representative"), validators=[DataRequired(), Length(max=200)]
+    )
     iban = StringField(_l("IBAN"), validators=[Optional()])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
     logo = FileField(_l("Logo (JPEG, PNG or WebP)"))

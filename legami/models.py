@@ -38,7 +38,9 @@ class Organisation(db.Model):
     """An organisation of the network that runs campaigns and issues its own receipts."""
 
     __tablename__ = "organisations"
-    __table_args__ = (CheckConstraint(f"entity_type IN ({_values(EntityType)})", name="entity_type"),)
+    __table_args__ = (
+        CheckConstraint(f"entity_type IN ({_values(EntityType)})", name="entity_type"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -144,5 +146,3 @@ class ApiToken(db.Model):
         if row is None or row.revoked or not row.user.is_active:
             return None
         return row
-
-

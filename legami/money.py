@@ -1,6 +1,7 @@
 """Money is integer cents plus a currency code; never float."""
 
-from decimal import Decimal
+import re
+from decimal import Decimal, InvalidOperation
 
 from babel import Locale
 from babel.numbers import format_currency
@@ -19,12 +20,21 @@ def format_money(cents: int, currency: str = "EUR", locale: str = "it_IT") -> st
     return format_currency(amount, currency, format=pattern, locale=locale, currency_digits=False)
 
 
+_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+
+
 def parse_euros(text: str) -> int:
-    """'1.234,50', '1234.50' or '1234' -> cents; ValueError on anything else."""
-    raw = text.strip().replace("€", "").replace(" ", "")
-    if "," in raw:
+    """'1.234,50', '5.000', '1234.50' or '1234' -> cents; ValueError on anything else.
+
+    Italian first: a comma is the decimal mark and dots in groups of three separate thousands.
+    """
+    raw = text.strip().replace("€", "").replace(" ", "").replace("\xa0", "")
+    if "," in raw or _THOUSANDS.match(raw):
         raw = raw.replace(".", "").replace(",", ".")
-    value = Decimal(raw)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount in euros: {text!r}") from exc
     if not value.is_finite() or value != value.quantize(Decimal("0.01")):
         raise ValueError(f"not an amount in euros: {text!r}")
     return int(value * 100)

@@ -15,8 +15,19 @@ from legami.uploads import save_image
 from legami.validation import Invalid
 
 FIELDS = (
-    "name", "slug", "entity_type", "art83_eligible", "codice_fiscale", "partita_iva",
-    "runts_number", "street", "postal_code", "town", "province", "legal_representative", "iban",
+    "name",
+    "slug",
+    "entity_type",
+    "art83_eligible",
+    "codice_fiscale",
+    "partita_iva",
+    "runts_number",
+    "street",
+    "postal_code",
+    "town",
+    "province",
+    "legal_representative",
+    "iban",
     "email",
 )
 

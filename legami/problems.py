@@ -30,6 +30,10 @@ def validation_problem(errors: dict[str, str]):
 
 
 PAGES = {
+    400: (
+        _l("Request not understood"),
+        _l("The form may have expired: go back, reload the page and send it again."),
+    ),
     403: (_l("Not allowed"), _l("Your account does not have the role this page needs.")),
     404: (_l("Page not found"), _l("The page you are looking for does not exist or was moved.")),
     413: (_l("File too large"), _l("The file you sent is too large.")),

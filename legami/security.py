@@ -1,18 +1,20 @@
 """Security headers on every response; the CSP admits Stripe.js and nothing else remote."""
 
-CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' https://js.stripe.com",
-    "frame-src https://js.stripe.com https://hooks.stripe.com",
-    "connect-src 'self' https://api.stripe.com",
-    "img-src 'self' data:",
-    "style-src 'self'",
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' https://js.stripe.com",
+        "frame-src https://js.stripe.com https://hooks.stripe.com",
+        "connect-src 'self' https://api.stripe.com",
+        "img-src 'self' data:",
+        "style-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 
 def init_app(app) -> None:

@@ -9,10 +9,13 @@ class Invalid(Exception):
         self.errors = errors
 
 
-def apply_to_form(form, invalid: Invalid) -> None:
-    """Show a service's errors beside the form's fields (or at the top)."""
+def apply_to_form(form, invalid: Invalid, aliases: dict[str, str] | None = None) -> None:
+    """Show a service's errors beside the form's fields (or at the top).
+
+    `aliases` maps a service field to the form field that holds it (goal_cents -> goal).
+    """
     for field, message in invalid.errors.items():
-        target = getattr(form, field, None)
+        target = getattr(form, (aliases or {}).get(field, field), None)
         if target is not None and hasattr(target, "errors"):
             target.errors = [*target.errors, str(message)]
         else:

@@ -31,12 +31,14 @@ def list_messages(limit: int = 200) -> list[OutboxEntry]:
     entries = []
     for path in paths:
         headers = _read(path)
-        entries.append(OutboxEntry(
-            name=path.name,
-            subject=str(headers.get("Subject", "")),
-            to=str(headers.get("To", "")),
-            sent_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
-        ))
+        entries.append(
+            OutboxEntry(
+                name=path.name,
+                subject=str(headers.get("Subject", "")),
+                to=str(headers.get("To", "")),
+                sent_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
+            )
+        )
     return entries
 
 

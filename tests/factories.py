@@ -1,0 +1,121 @@
+"""Small factories for test data; each call makes a new, valid row."""
+
+import io
+import itertools
+from datetime import timedelta
+
+from PIL import Image
+from stdnum import luhn
+
+from campaigns.models import Campaign, CampaignStatus, Lab, Pact, PlaceKind, ProgrammeStatus
+from legami.extensions import db
+from legami.models import EntityType, Organisation, User
+from legami.timeutil import today_rome
+
+_seq = itertools.count(1)
+
+# A valid Italian IBAN; entity codici fiscali are made with a valid check digit by _cf().
+IBAN = "IT53X0503411400000000012345"
+
+
+def user(roles=("staff",), password="correct horse battery", email=None) -> User:
+    n = next(_seq)
+    row = User(email=email or f"user{n}@example.org", name=f"User {n}")
+    row.set_roles(roles)
+    row.set_password(password)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def organisation(**overrides) -> Organisation:
+    n = next(_seq)
+    data = {
+        "slug": f"org-{n}",
+        "name": f"Organizzazione {n} ETS",
+        "entity_type": EntityType.OTHER_ETS,
+        "codice_fiscale": _cf(n),
+        "street": "Via Roma 1",
+        "postal_code": "26100",
+        "town": "Cremona",
+        "province": "CR",
+        "legal_representative": "Maria Verdi",
+        "iban": IBAN,
+        "email": f"org{n}@example.org",
+        **overrides,
+    }
+    row = Organisation(**data)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def _cf(n: int) -> str:
+    base = f"{9000000 + n:07d}019"
+    return base + luhn.calc_check_digit(base)
+
+
+def pact(**overrides) -> Pact:
+    n = next(_seq)
+    row = Pact(
+        **{
+            "slug": f"patto-{n}",
+            "title": f"Patto {n}",
+            "summary": "Un patto di prova.",
+            "story": "Storia.",
+            "reciprocity": "Restituisce tempo al quartiere.",
+            "place": "Cremona",
+            "status": ProgrammeStatus.ACTIVE,
+            **overrides,
+        }
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def lab(**overrides) -> Lab:
+    n = next(_seq)
+    row = Lab(
+        **{
+            "slug": f"lab-{n}",
+            "title": f"Laboratorio {n}",
+            "summary": "Un laboratorio di prova.",
+            "place": "Crema",
+            "place_kind": PlaceKind.NEIGHBOURHOOD,
+            "schedule": "Il martedì",
+            "status": ProgrammeStatus.ACTIVE,
+            **overrides,
+        }
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def campaign(**overrides) -> Campaign:
+    n = next(_seq)
+    today = today_rome()
+    data = {
+        "slug": f"campagna-{n}",
+        "title": f"Campagna {n}",
+        "summary": "Una campagna di prova.",
+        "story": "La storia della campagna.",
+        "goal_cents": 1_000_000,
+        "starts_on": today - timedelta(days=5),
+        "ends_on": today + timedelta(days=25),
+        "status": CampaignStatus.LIVE,
+        **overrides,
+    }
+    if "organisation" not in data:
+        data["organisation"] = organisation()
+    row = Campaign(**data)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def image_bytes(fmt: str = "PNG", size=(64, 36)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (163, 49, 27)).save(out, format=fmt)
+    return out.getvalue()
