@@ -3,14 +3,18 @@
 Beneficiaries are never named. Raised figures are set here until demo gifts exist.
 """
 
+import io
 from datetime import timedelta
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from campaigns.models import Campaign, CampaignStatus, Lab, Pact, PlaceKind, ProgrammeStatus, Update
 from legami.extensions import db
 from legami.models import Organisation
 from legami.timeutil import now_utc, today_rome
+from legami.uploads import save_image
 
 PACTS = [
     {
@@ -168,6 +172,29 @@ def _campaigns() -> list[dict]:
     ]
 
 
+COLOURS = {
+    "casa-e-orto-cambonino": ((163, 49, 27), (238, 190, 92)),
+    "al-lavoro-a-crema": ((31, 111, 92), (196, 226, 210)),
+    "inverno-al-caldo": ((44, 62, 112), (214, 222, 240)),
+    "scuola-per-tutti": ((125, 35, 15), (250, 233, 198)),
+}
+
+
+def _cover(slug: str) -> str:
+    """A simple generated landscape (sky, fields, sun) so demo pages have their images."""
+    dark, light = COLOURS[slug]
+    image = Image.new("RGB", (960, 540), light)
+    draw = ImageDraw.Draw(image)
+    for band in range(6):
+        top = 300 + band * 40
+        shade = tuple(int(d + (l - d) * band / 8) for d, l in zip(dark, light, strict=True))
+        draw.rectangle((0, top, 960, top + 40), fill=shade)
+    draw.ellipse((700, 60, 820, 180), fill=(255, 248, 220))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return save_image(FileStorage(io.BytesIO(out.getvalue()), f"{slug}.png"), "cover")
+
+
 def _by_slug(model, slug: str):
     return db.session.scalar(select(model).where(model.slug == slug))
 
@@ -191,6 +218,7 @@ def load() -> None:
             organisation=_by_slug(Organisation, data["organisation"]),
             pacts=[_by_slug(Pact, s) for s in data["pacts"]],
             labs=[_by_slug(Lab, s) for s in data["labs"]],
+            cover=_cover(data["slug"]),
         )
         if campaign.status != CampaignStatus.DRAFT:
             campaign.published_at = now_utc() - timedelta(

@@ -44,7 +44,8 @@ def when(value: date | datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return format_datetime(value, fmt)
+        # "long" and "full" name a day, without the time of day.
+        return format_date(value, fmt) if fmt in ("long", "full") else format_datetime(value, fmt)
     return format_date(value, fmt)
 
 
