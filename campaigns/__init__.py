@@ -4,13 +4,14 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app) -> None:
-    from campaigns import api, demo, labels, staff, views
+    from campaigns import api, demo, labels, panels, staff, views
     from legami.access import add_menu
     from legami.api import document
     from legami.cli import add_demo
     from legami.models import Role
 
     labels.init_app(app)
+    panels.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(api.bp)

@@ -1,1 +1,5 @@
-"""Donors: the CRM (built by the donations and CRM issues)."""
+"""Donors: people and organisations who give; the CRM grows here."""
+
+
+def init_app(app) -> None:
+    from donors import models  # noqa: F401 - the tables must be known to migrations

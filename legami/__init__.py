@@ -10,7 +10,7 @@ from legami.config import ROOT, load_config
 from legami.extensions import babel, csrf, db, login_manager, migrate
 
 # The domain packages the shell loads by name, in dependency order; each has init_app(app).
-DOMAIN_PACKAGES = ("campaigns", "mailing")
+DOMAIN_PACKAGES = ("campaigns", "donors", "payments", "mailing")
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:

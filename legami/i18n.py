@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, request, session
+from flask import Blueprint, redirect, request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale
 
 from legami.money import format_money
@@ -54,4 +54,11 @@ def init_app(app, babel) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(money, "money")
     app.add_template_filter(when, "when")
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=current_language)
+    app.jinja_env.globals.update(
+        LANGUAGES=LANGUAGES, current_language=current_language, page_url=page_url
+    )
+
+
+def page_url(page: int) -> str:
+    """This listing's address at another page, its filters kept."""
+    return url_for(request.endpoint, **{**request.view_args, **request.args, "page": page})

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -58,6 +58,8 @@ class Organisation(db.Model):
     iban: Mapped[str | None] = mapped_column(String(34))
     email: Mapped[str] = mapped_column(String(254))
     logo: Mapped[str | None] = mapped_column(String(100))
+    # The largest single online gift accepted (card testing and typos: 50,000 EUR by default).
+    max_gift_cents: Mapped[int] = mapped_column(default=5_000_000, server_default="5000000")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     @property
@@ -146,3 +148,17 @@ class ApiToken(db.Model):
         if row is None or row.revoked or not row.user.is_active:
             return None
         return row
+
+
+class AuditEntry(db.Model):
+    """Who did what to money or personal data: confirmations, refunds, voids, exports."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target: Mapped[str] = mapped_column(String(100), default="")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    user: Mapped[User | None] = relationship()

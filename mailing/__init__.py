@@ -6,8 +6,9 @@ from flask_babel import lazy_gettext as _l
 def init_app(app) -> None:
     from legami.access import add_menu
     from legami.models import Role
-    from mailing import staff_mail, views
+    from mailing import staff_mail, thanks, views
 
     app.register_blueprint(views.bp)
     staff_mail.connect_signals(app)
+    thanks.connect_signals(app)
     add_menu(app, _l("Outbox"), "mailing.index", Role.STAFF)

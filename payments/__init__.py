@@ -1,1 +1,20 @@
-"""Payments: donations through Stripe, bank transfer and cash (built by the donations issue)."""
+"""Payments: gifts by card (Stripe), bank transfer and offline; refunds; webhooks; totals."""
+
+from flask_babel import lazy_gettext as _l
+
+
+def init_app(app) -> None:
+    from campaigns.panels import add_panel
+    from legami.access import add_menu
+    from legami.identifiers import format_iban
+    from legami.models import Role
+    from payments import labels, staff, views, wall
+
+    labels.init_app(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(staff.bp)
+    app.jinja_env.globals["donor_wall"] = wall.recent_gifts
+    app.jinja_env.globals["iban"] = format_iban
+    add_panel(app, "payments/_give_panel.html")
+    add_menu(app, _l("Donations"), "payments_staff.donations", Role.TREASURER, Role.STAFF)
+    add_menu(app, _l("Payment events"), "payments_staff.events", Role.TREASURER)

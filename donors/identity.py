@@ -1,0 +1,63 @@
+"""Find-or-create a donor by normalised e-mail; later details update without losing the old."""
+
+import unicodedata
+from dataclasses import dataclass, fields
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from donors.models import Donor, DonorChange, DonorKind
+from legami.extensions import db
+
+
+def normalise_email(email: str) -> str:
+    """NFKC then case-fold: `Maria.Rossi@Example.IT` and its full-width twin are one donor."""
+    return unicodedata.normalize("NFKC", email).strip().casefold()
+
+
+@dataclass(frozen=True)
+class DonorDetails:
+    email: str
+    kind: str = DonorKind.PERSON
+    first_name: str = ""
+    last_name: str = ""
+    organisation_name: str = ""
+    codice_fiscale: str | None = None
+    partita_iva: str | None = None
+    street: str = ""
+    postal_code: str = ""
+    town: str = ""
+    province: str = ""
+    language: str = "it"
+
+
+def find_or_create(details: DonorDetails, source: str) -> Donor:
+    """The donor with this e-mail, updated with any new non-empty details (history kept)."""
+    email = normalise_email(details.email)
+    donor = db.session.scalar(select(Donor).where(Donor.email == email))
+    if donor is None:
+        values = {f.name: getattr(details, f.name) for f in fields(details)}
+        donor = Donor(**{**values, "email": email})
+        try:
+            with db.session.begin_nested():
+                db.session.add(donor)
+        except IntegrityError:
+            # Another request created the same donor a moment ago: use that one.
+            donor = db.session.scalar(select(Donor).where(Donor.email == email))
+        else:
+            return donor
+    _update(donor, details, source)
+    return donor
+
+
+def _update(donor: Donor, details: DonorDetails, source: str) -> None:
+    for f in fields(details):
+        if f.name == "email":
+            continue
+        new = getattr(details, f.name)
+        old = getattr(donor, f.name)
+        if new and new != old:
+            donor.changes.append(
+                DonorChange(field=f.name, old_value=old or "", new_value=new, source=source)
+            )
+            setattr(donor, f.name, new)

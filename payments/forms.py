@@ -1,0 +1,117 @@
+"""The public donation form and the treasurer's forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from legami.forms import choices
+from legami.identifiers import InvalidIdentifier, normalise_codice_fiscale, normalise_partita_iva
+from legami.money import parse_euros
+from payments.models import Method
+
+PRESETS_CENTS = (2_000, 5_000, 10_000, 25_000)
+
+
+def _euros(form, field):
+    if not field.data:
+        return
+    try:
+        field.cents = parse_euros(field.data)
+    except ValueError as exc:
+        raise ValidationError(_l("Write an amount in euros, e.g. 30 or 25,50.")) from exc
+
+
+class DonationForm(FlaskForm):
+    amount = RadioField(_l("Amount"), validators=[Optional()])
+    other_amount = StringField(_l("Another amount (€)"), validators=[Optional(), _euros])
+    frequency = RadioField(
+        _l("How often"),
+        default="one_off",
+        choices=choices([("one_off", _l("Once")), ("monthly", _l("Every month"))]),
+    )
+    method = RadioField(
+        _l("Payment method"),
+        default="card",
+        choices=choices(
+            [(Method.CARD.value, _l("Card")), (Method.BANK_TRANSFER.value, _l("Bank transfer"))]
+        ),
+    )
+    donor_kind = RadioField(
+        _l("I give as"),
+        default="person",
+        choices=choices(
+            [("person", _l("A person")), ("organisation", _l("A company or organisation"))]
+        ),
+    )
+    first_name = StringField(_l("First name"), validators=[Optional(), Length(max=100)])
+    last_name = StringField(_l("Last name"), validators=[Optional(), Length(max=100)])
+    organisation_name = StringField(
+        _l("Organisation name"), validators=[Optional(), Length(max=200)]
+    )
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    tax_code = StringField(
+        _l("Codice fiscale or partita IVA (for the tax receipt)"),
+        validators=[Optional(), Length(max=20)],
+    )
+    street = StringField(_l("Street and number"), validators=[Optional(), Length(max=200)])
+    postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=10)])
+    town = StringField(_l("Town"), validators=[Optional(), Length(max=100)])
+    province = StringField(_l("Province"), validators=[Optional(), Length(max=2)])
+    show_name = BooleanField(_l("Show my name and my gift on the donor wall"))
+    dedication = StringField(_l("Dedication (optional)"), validators=[Optional(), Length(max=300)])
+    cover_fee = BooleanField(_l("I add the processing fee"))
+    newsletter = BooleanField(_l("I want to receive the newsletter"))
+    # A field people never see: bots fill it in.
+    website = StringField(_l("Leave this empty"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.amount.choices = choices([(str(c), str(c)) for c in PRESETS_CENTS] + [("other", "")])
+
+    def amount_cents(self) -> int | None:
+        if self.amount.data == "other" or not self.amount.data:
+            return getattr(self.other_amount, "cents", None)
+        return int(self.amount.data)
+
+    def validate_tax_code(self, field):
+        value = (field.data or "").strip().upper().replace(" ", "")
+        if not value:
+            field.data = ""
+            return
+        try:
+            field.data = (
+                normalise_partita_iva(value) if value.isdigit() else normalise_codice_fiscale(value)
+            )
+        except InvalidIdentifier as exc:
+            raise ValidationError(_l("This is not a valid codice fiscale or partita IVA.")) from exc
+
+
+class ConfirmTransferForm(FlaskForm):
+    received_on = DateField(_l("Date the money arrived"), validators=[DataRequired()])
+
+
+class RefundForm(FlaskForm):
+    amount = StringField(_l("Amount to refund (€)"), validators=[DataRequired(), _euros])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
+
+
+class OfflineGiftForm(FlaskForm):
+    campaign_id = SelectField(_l("Campaign"), coerce=int)
+    method = RadioField(
+        _l("Method"),
+        choices=choices(
+            [
+                (Method.CASH.value, _l("Cash")),
+                (Method.CHEQUE.value, _l("Cheque")),
+                (Method.BANK_TRANSFER.value, _l("Bank transfer")),
+                (Method.OTHER.value, _l("Other")),
+            ]
+        ),
+        default=Method.CASH.value,
+    )
+    amount = StringField(_l("Amount (€)"), validators=[DataRequired(), _euros])
+    received_on = DateField(_l("Date received"), validators=[DataRequired()])
+    first_name = StringField(_l("First name"), validators=[Optional(), Length(max=100)])
+    last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])

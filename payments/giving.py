@@ -1,0 +1,178 @@
+"""Starting a gift from the public form: donor, pending donation, and the way to pay."""
+
+from dataclasses import dataclass
+
+import stripe
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from campaigns.models import Campaign, CampaignStatus
+from donors.identity import DonorDetails, find_or_create
+from legami import audit
+from legami.extensions import db
+from legami.timeutil import now_utc
+from legami.validation import Invalid
+from payments import references, signals, stripe_gateway, transitions
+from payments.models import Donation, Frequency, Method, RecurringGift, RecurringStatus, Status
+
+MIN_GIFT_CENTS = 100
+# Stripe's European card fee, as a share the donor may choose to add on top (check).
+FEE_RATE_PERMILLE = 15
+FEE_FIXED_CENTS = 25
+
+
+class PaymentUnavailable(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class GiftRequest:
+    campaign: Campaign
+    amount_cents: int | None
+    frequency: str
+    method: str
+    donor: DonorDetails
+    cover_fee: bool = False
+    show_name: bool = False
+    dedication: str = ""
+    newsletter_opt_in: bool = False
+
+
+def fee_for(amount_cents: int) -> int:
+    return (amount_cents * FEE_RATE_PERMILLE + 999) // 1000 + FEE_FIXED_CENTS
+
+
+def validate(req: GiftRequest) -> None:
+    errors = {}
+    org = req.campaign.organisation
+    if req.campaign.status != CampaignStatus.LIVE:
+        errors["amount"] = _l("This campaign is not taking gifts.")
+    if req.amount_cents is None:
+        errors["amount"] = _l("Choose or write an amount.")
+    elif req.amount_cents < MIN_GIFT_CENTS:
+        errors["other_amount"] = _l("The smallest gift is 1 €.")
+    elif req.amount_cents > org.max_gift_cents:
+        errors["other_amount"] = _l(
+            "For gifts this large, please contact %(email)s.", email=org.email
+        )
+    if req.method not in (Method.CARD, Method.BANK_TRANSFER):
+        errors["method"] = _l("Choose card or bank transfer.")
+    if req.frequency == Frequency.MONTHLY and req.method != Method.CARD:
+        errors["method"] = _l("Monthly gifts are made by card.")
+    if req.method == Method.BANK_TRANSFER and not org.iban:
+        errors["method"] = _l("This organisation does not take bank transfers yet.")
+    if req.donor.kind == "person" and not (req.donor.first_name and req.donor.last_name):
+        errors["last_name"] = _l("Write your first and last name.")
+    if req.donor.kind == "organisation" and not req.donor.organisation_name:
+        errors["organisation_name"] = _l("Write the organisation's name.")
+    if errors:
+        raise Invalid(errors)
+
+
+def start(req: GiftRequest) -> Donation | RecurringGift:
+    """Validate, store the donor and the pending gift, and prepare its payment."""
+    validate(req)
+    total = req.amount_cents + (fee_for(req.amount_cents) if req.cover_fee else 0)
+    donor = find_or_create(req.donor, source=f"gift:{req.campaign.slug}")
+    if req.frequency == Frequency.MONTHLY:
+        gift = RecurringGift(donor=donor, campaign=req.campaign, amount_cents=total)
+        db.session.add(gift)
+        db.session.commit()
+        return gift
+    donation = Donation(
+        campaign=req.campaign,
+        organisation_id=req.campaign.organisation_id,
+        donor=donor,
+        amount_cents=total,
+        fee_cents=total - req.amount_cents,
+        method=req.method,
+        show_name=req.show_name,
+        dedication=req.dedication,
+        newsletter_opt_in=req.newsletter_opt_in,
+    )
+    db.session.add(donation)
+    if req.method == Method.BANK_TRANSFER:
+        _assign_reference(donation)
+        db.session.commit()
+        signals.transfer_pledged.send(current_app._get_current_object(), donation=donation)
+        return donation
+    db.session.commit()
+    try:
+        donation.stripe_payment_intent_id, _ = stripe_gateway.create_payment_intent(donation)
+    except stripe.StripeError as exc:
+        current_app.logger.warning("PaymentIntent for donation %s failed: %s", donation.id, exc)
+        transitions.mark_cancelled(donation)
+        db.session.commit()
+        raise PaymentUnavailable(str(exc)) from exc
+    db.session.commit()
+    return donation
+
+
+def _assign_reference(donation: Donation) -> None:
+    # 33 million codes: a clash is rare; the unique constraint catches the race that remains.
+    while True:
+        reference = references.new_reference()
+        taken = db.session.scalar(
+            select(Donation.id).where(Donation.payment_reference == reference)
+        )
+        if taken is None:
+            donation.payment_reference = reference
+            return
+
+
+def client_secret(donation: Donation) -> str:
+    """The PaymentIntent's secret for the browser, fetched again rather than stored."""
+    intent = stripe_gateway.client().v1.payment_intents.retrieve(donation.stripe_payment_intent_id)
+    return intent.client_secret
+
+
+def by_token(token: str) -> Donation | None:
+    return db.session.scalar(select(Donation).where(Donation.token == token))
+
+
+def is_settled(donation: Donation) -> bool:
+    return donation.status != Status.PENDING
+
+
+def subscribe(gift: RecurringGift, payment_method: str) -> dict:
+    """Start the Subscription; the first invoice's payment may still ask the bank (3-D Secure)."""
+    if gift.stripe_subscription_id:
+        return {"status": gift.status}
+    try:
+        subscription = stripe_gateway.create_subscription(gift, payment_method)
+    except stripe.StripeError as exc:
+        current_app.logger.warning("Subscription for gift %s failed: %s", gift.id, exc)
+        raise PaymentUnavailable(str(exc)) from exc
+    db.session.commit()
+    return {"status": subscription.get("status", "incomplete")}
+
+
+def _cancel_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="legami-cancel-monthly")
+
+
+def cancel_link(gift: RecurringGift) -> str:
+    signed = _cancel_serializer().dumps(gift.token)
+    return current_app.config["BASE_URL"] + url_for("payments.cancel_monthly", signed=signed)
+
+
+def gift_from_cancel_link(signed: str) -> RecurringGift | None:
+    try:
+        token = _cancel_serializer().loads(signed)
+    except BadSignature:
+        return None
+    return db.session.scalar(select(RecurringGift).where(RecurringGift.token == token))
+
+
+def cancel_monthly(gift: RecurringGift, by: str, user=None) -> None:
+    """Stop future payments; Stripe's subscription.deleted webhook confirms it again."""
+    if gift.status == RecurringStatus.CANCELLED:
+        return
+    if gift.stripe_subscription_id:
+        stripe_gateway.cancel_subscription(gift)
+    gift.status = RecurringStatus.CANCELLED
+    gift.cancelled_at = now_utc()
+    audit.record(user, "recurring.cancel", f"recurring:{gift.id}", by=by)
+    db.session.commit()

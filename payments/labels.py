@@ -1,0 +1,24 @@
+"""Translated names of payment methods and donation states."""
+
+from flask_babel import lazy_gettext as _l
+
+from payments.models import Method, Status
+
+METHOD = {
+    Method.CARD: _l("Card"),
+    Method.BANK_TRANSFER: _l("Bank transfer"),
+    Method.CASH: _l("Cash"),
+    Method.CHEQUE: _l("Cheque"),
+    Method.OTHER: _l("Other"),
+}
+STATUS = {
+    Status.PENDING: _l("Pending"),
+    Status.SUCCEEDED: _l("Received"),
+    Status.FAILED: _l("Failed"),
+    Status.REFUNDED: _l("Refunded"),
+    Status.CANCELLED: _l("Cancelled"),
+}
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update(method_label=METHOD.get, donation_status_label=STATUS.get)

@@ -1,0 +1,164 @@
+"""Donations, monthly gifts, refunds and the payment provider's events."""
+
+import enum
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaigns.models import Campaign
+from donors.models import Donor
+from legami.extensions import db
+from legami.models import Organisation
+from legami.timeutil import UTCDateTime, now_utc
+
+
+class Method(enum.StrEnum):
+    CARD = "card"
+    BANK_TRANSFER = "bank_transfer"
+    CASH = "cash"
+    CHEQUE = "cheque"
+    OTHER = "other"
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
+
+
+class Frequency(enum.StrEnum):
+    ONE_OFF = "one_off"
+    MONTHLY = "monthly"
+
+
+class RecurringStatus(enum.StrEnum):
+    INCOMPLETE = "incomplete"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELLED = "cancelled"
+
+
+def _in(column: str, enum_cls) -> CheckConstraint:
+    values = ", ".join(f"'{m.value}'" for m in enum_cls)
+    return CheckConstraint(f"{column} IN ({values})", name=column)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class RecurringGift(db.Model):
+    """A monthly gift: a Stripe Subscription; each paid invoice makes one Donation."""
+
+    __tablename__ = "recurring_gifts"
+    __table_args__ = (
+        _in("status", RecurringStatus),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True, default=new_token)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    amount_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    status: Mapped[str] = mapped_column(String(20), default=RecurringStatus.INCOMPLETE)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(100))
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    donor: Mapped[Donor] = relationship()
+    campaign: Mapped[Campaign] = relationship()
+
+
+class Donation(db.Model):
+    __tablename__ = "donations"
+    __table_args__ = (
+        _in("status", Status),
+        _in("method", Method),
+        _in("frequency", Frequency),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint("fee_cents >= 0 AND fee_cents < amount_cents", name="fee_in_amount"),
+        CheckConstraint(
+            "refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refund_in_amount"
+        ),
+        CheckConstraint(
+            "dispute_status IS NULL OR dispute_status IN ('open', 'won', 'lost')",
+            name="dispute_status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True, default=new_token)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
+    recurring_gift_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recurring_gifts.id"), index=True
+    )
+    # What the donor paid, the processing fee they chose to add included.
+    amount_cents: Mapped[int]
+    fee_cents: Mapped[int] = mapped_column(default=0)
+    refunded_cents: Mapped[int] = mapped_column(default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    method: Mapped[str] = mapped_column(String(20))
+    frequency: Mapped[str] = mapped_column(String(20), default=Frequency.ONE_OFF)
+    status: Mapped[str] = mapped_column(String(20), default=Status.PENDING, index=True)
+    dispute_status: Mapped[str | None] = mapped_column(String(10))
+    deductible: Mapped[bool] = mapped_column(default=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    stripe_invoice_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    payment_reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    show_name: Mapped[bool] = mapped_column(default=False)
+    dedication: Mapped[str] = mapped_column(String(300), default="")
+    newsletter_opt_in: Mapped[bool] = mapped_column(default=False)
+    # The day the gift was made (money arrived, card charged), in Europe/Rome.
+    received_on: Mapped[date | None] = mapped_column(Date)
+    succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+
+    campaign: Mapped[Campaign] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    donor: Mapped[Donor] = relationship()
+    recurring_gift: Mapped[RecurringGift | None] = relationship()
+    refunds: Mapped[list["Refund"]] = relationship(back_populates="donation", order_by="Refund.id")
+
+    @property
+    def net_cents(self) -> int:
+        return self.amount_cents - self.refunded_cents
+
+
+class Refund(db.Model):
+    __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), index=True)
+    amount_cents: Mapped[int]
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    donation: Mapped[Donation] = relationship(back_populates="refunds")
+
+
+class PaymentEvent(db.Model):
+    """A provider event, stored once; its outcome says what it did."""
+
+    __tablename__ = "payment_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id", name="uq_payment_events_event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20), default="stripe")
+    event_id: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(100), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(300), default="")
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    donation: Mapped[Donation | None] = relationship()

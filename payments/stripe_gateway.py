@@ -1,0 +1,85 @@
+"""Calls to Stripe through the official SDK's StripeClient (STRIPE_API_BASE in tests)."""
+
+from flask import current_app
+from stripe import StripeClient
+
+from payments.models import Donation, RecurringGift
+
+
+def client() -> StripeClient:
+    config = current_app.config
+    base = {"api": config["STRIPE_API_BASE"]} if config["STRIPE_API_BASE"] else None
+    return StripeClient(config["STRIPE_SECRET_KEY"], base_addresses=base, max_network_retries=2)
+
+
+def create_payment_intent(donation: Donation) -> tuple[str, str]:
+    """A PaymentIntent for a pending one-off gift; returns (id, client_secret)."""
+    intent = client().v1.payment_intents.create(
+        params={
+            "amount": donation.amount_cents,
+            "currency": donation.currency.lower(),
+            "payment_method_types": ["card"],
+            "receipt_email": donation.donor.email,
+            "description": donation.campaign.title[:200],
+            "metadata": {"donation_id": str(donation.id), "campaign": donation.campaign.slug},
+        },
+        # The same donation never makes two charges, even if this call is retried.
+        options={"idempotency_key": f"legami-donation-{donation.token}"},
+    )
+    return intent.id, intent.client_secret
+
+
+def create_subscription(gift: RecurringGift, payment_method: str | None = None) -> dict:
+    """Customer, monthly plan and Subscription for a monthly gift; returns the subscription."""
+    stripe = client().v1
+    key = f"legami-recurring-{gift.token}"
+    customer = stripe.customers.create(
+        params={
+            "email": gift.donor.email,
+            "name": gift.donor.display_name,
+            "metadata": {"donor_id": str(gift.donor_id)},
+        },
+        options={"idempotency_key": key + "-customer"},
+    )
+    if payment_method:
+        stripe.payment_methods.attach(payment_method, params={"customer": customer.id})
+        stripe.customers.update(
+            customer.id, params={"invoice_settings": {"default_payment_method": payment_method}}
+        )
+    product = stripe.products.create(
+        params={"name": f"Dono mensile: {gift.campaign.title}"[:200]},
+        options={"idempotency_key": key + "-product"},
+    )
+    plan = stripe.plans.create(
+        params={
+            "amount": gift.amount_cents,
+            "currency": gift.currency.lower(),
+            "interval": "month",
+            "product": product.id,
+        },
+        options={"idempotency_key": key + "-plan"},
+    )
+    subscription = stripe.subscriptions.create(
+        params={
+            "customer": customer.id,
+            "items": [{"plan": plan.id}],
+            "metadata": {"recurring_gift_id": str(gift.id)},
+        },
+        options={"idempotency_key": key + "-subscription"},
+    )
+    gift.stripe_customer_id = customer.id
+    gift.stripe_subscription_id = subscription.id
+    return subscription.to_dict()
+
+
+def cancel_subscription(gift: RecurringGift) -> None:
+    client().v1.subscriptions.cancel(gift.stripe_subscription_id)
+
+
+def refund(donation: Donation, amount_cents: int, key: str) -> str:
+    params = {"amount": amount_cents}
+    if donation.stripe_payment_intent_id:
+        params["payment_intent"] = donation.stripe_payment_intent_id
+    else:
+        params["charge"] = donation.stripe_charge_id
+    return client().v1.refunds.create(params=params, options={"idempotency_key": key}).id

@@ -1,0 +1,254 @@
+"""Stripe webhooks: verified, stored once, applied as idempotent transitions.
+
+A repeated event id stops at the unique index (under concurrency too: the second insert waits
+for the first to commit, then fails). A handler that raises rolls everything back and the
+endpoint answers 500, so Stripe delivers the event again.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import stripe
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from legami.extensions import db
+from payments import transitions
+from payments.models import (
+    Donation,
+    Frequency,
+    Method,
+    PaymentEvent,
+    RecurringGift,
+    RecurringStatus,
+)
+
+TOLERANCE_SECONDS = 300
+
+
+class BadWebhook(ValueError):
+    pass
+
+
+@dataclass
+class Result:
+    duplicate: bool
+    outcome: str
+    signals: list
+
+
+def verify(payload: bytes, signature: str, secret: str) -> dict:
+    """The event, if the Stripe-Signature header is right and fresh; BadWebhook otherwise."""
+    if not secret:
+        raise BadWebhook("STRIPE_WEBHOOK_SECRET is not configured")
+    try:
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(text, signature, secret, TOLERANCE_SECONDS)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
+        raise BadWebhook(f"signature: {exc}") from exc
+    try:
+        event = json.loads(text)
+        event["id"], event["type"], event["data"]["object"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadWebhook("malformed event") from exc
+    if not isinstance(event["id"], str) or not isinstance(event["data"]["object"], dict):
+        raise BadWebhook("malformed event")
+    return event
+
+
+def process(event: dict, payload: bytes) -> Result:
+    """Store the event and apply it, in one transaction. The caller sends the signals."""
+    row = PaymentEvent(
+        event_id=event["id"], type=str(event["type"])[:100], payload=payload.decode("utf-8")
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        db.session.rollback()
+        return Result(duplicate=True, outcome="duplicate", signals=[])
+    handler = HANDLERS.get(event["type"])
+    if handler is None:
+        row.outcome = "ignored: not an event Legami acts on"
+        pending = []
+    else:
+        donation, row.outcome, pending = handler(event["data"]["object"], _created(event))
+        row.donation_id = donation.id if donation is not None else None
+    db.session.commit()
+    return Result(duplicate=False, outcome=row.outcome, signals=pending)
+
+
+def _id(value) -> str | None:
+    """An expandable field: an id, or the object itself (as localstripe sends it)."""
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def _created(event: dict) -> datetime:
+    created = event.get("created")
+    return datetime.fromtimestamp(created, UTC) if isinstance(created, int) else datetime.now(UTC)
+
+
+def _donation_for_intent(intent: dict) -> Donation | None:
+    metadata = intent.get("metadata") or {}
+    donation_id = None
+    if str(metadata.get("donation_id", "")).isdigit():
+        donation_id = int(metadata["donation_id"])
+    else:
+        donation_id = db.session.scalar(
+            select(Donation.id).where(Donation.stripe_payment_intent_id == intent.get("id"))
+        )
+    return transitions.lock(donation_id) if donation_id else None
+
+
+def _donation_for_charge(obj: dict) -> Donation | None:
+    """By the charge's PaymentIntent, else by the charge id (invoice payments)."""
+    conditions = []
+    if obj.get("payment_intent"):
+        conditions.append(Donation.stripe_payment_intent_id == obj["payment_intent"])
+    charge_id = obj.get("charge") if obj.get("object") == "dispute" else obj.get("id")
+    if charge_id:
+        conditions.append(Donation.stripe_charge_id == charge_id)
+    for condition in conditions:
+        donation_id = db.session.scalar(select(Donation.id).where(condition))
+        if donation_id:
+            return transitions.lock(donation_id)
+    return None
+
+
+def on_intent_succeeded(intent: dict, created: datetime):
+    donation = _donation_for_intent(intent)
+    if donation is None:
+        return None, "no donation for this payment", []
+    received = intent.get("amount_received") or intent.get("amount")
+    if received != donation.amount_cents or intent.get("currency", "").upper() != donation.currency:
+        return donation, f"amount mismatch: {received} {intent.get('currency')}", []
+    donation.stripe_payment_intent_id = donation.stripe_payment_intent_id or intent["id"]
+    donation.stripe_charge_id = donation.stripe_charge_id or _id(intent.get("latest_charge"))
+    pending = transitions.mark_succeeded(donation, when=created)
+    return donation, "succeeded" if pending else "already succeeded", pending
+
+
+def on_intent_failed(intent: dict, created: datetime):
+    donation = _donation_for_intent(intent)
+    if donation is None:
+        return None, "no donation for this payment", []
+    transitions.mark_failed(donation)
+    return donation, f"payment failed; gift is {donation.status}", []
+
+
+def on_charge_refunded(charge: dict, created: datetime):
+    donation = _donation_for_charge(charge)
+    if donation is None:
+        return None, "no donation for this charge", []
+    pending = transitions.record_refunded_total(donation, int(charge.get("amount_refunded", 0)))
+    return donation, f"refunded {donation.refunded_cents} of {donation.amount_cents}", pending
+
+
+def on_dispute(dispute: dict, created: datetime):
+    donation = _donation_for_charge(dispute)
+    if donation is None:
+        return None, "no donation for this dispute", []
+    status = dispute.get("status", "")
+    state = {"won": "won", "lost": "lost", "warning_closed": "won"}.get(status, "open")
+    pending = transitions.record_dispute(donation, state)
+    return donation, f"dispute {state}", pending
+
+
+def _subscription_id(invoice: dict) -> str | None:
+    # Newer API versions moved it under parent.subscription_details.
+    parent = (invoice.get("parent") or {}).get("subscription_details") or {}
+    return invoice.get("subscription") or parent.get("subscription")
+
+
+def _recurring(subscription_id: str | None) -> RecurringGift | None:
+    if not subscription_id:
+        return None
+    return db.session.scalar(
+        select(RecurringGift)
+        .where(RecurringGift.stripe_subscription_id == subscription_id)
+        .with_for_update()
+    )
+
+
+def on_invoice_paid(invoice: dict, created: datetime):
+    gift = _recurring(_subscription_id(invoice))
+    if gift is None:
+        return None, "no monthly gift for this invoice", []
+    if invoice.get("amount_paid", 0) <= 0:
+        return None, "nothing paid on this invoice", []
+    gift.status = RecurringStatus.ACTIVE
+    donation_id = db.session.scalar(
+        select(Donation.id).where(Donation.stripe_invoice_id == invoice["id"])
+    )
+    if donation_id is None:
+        donation = Donation(
+            campaign_id=gift.campaign_id,
+            organisation_id=gift.campaign.organisation_id,
+            donor_id=gift.donor_id,
+            recurring_gift=gift,
+            amount_cents=int(invoice["amount_paid"]),
+            currency=str(invoice.get("currency", "eur")).upper(),
+            method=Method.CARD,
+            frequency=Frequency.MONTHLY,
+            stripe_invoice_id=invoice["id"],
+            stripe_charge_id=_id(invoice.get("charge")),
+            stripe_payment_intent_id=_id(invoice.get("payment_intent")),
+        )
+        db.session.add(donation)
+        db.session.flush()
+    else:
+        donation = transitions.lock(donation_id)
+    pending = transitions.mark_succeeded(donation, when=created)
+    return donation, "monthly gift received" if pending else "already received", pending
+
+
+def on_invoice_failed(invoice: dict, created: datetime):
+    gift = _recurring(_subscription_id(invoice))
+    if gift is None:
+        return None, "no monthly gift for this invoice", []
+    if gift.status != RecurringStatus.CANCELLED:
+        gift.status = RecurringStatus.PAST_DUE
+    return None, f"monthly payment failed; gift {gift.token[:6]} past due", []
+
+
+SUBSCRIPTION_STATES = {
+    "active": RecurringStatus.ACTIVE,
+    "trialing": RecurringStatus.ACTIVE,
+    "past_due": RecurringStatus.PAST_DUE,
+    "unpaid": RecurringStatus.PAST_DUE,
+    "incomplete": RecurringStatus.INCOMPLETE,
+    "canceled": RecurringStatus.CANCELLED,
+    "incomplete_expired": RecurringStatus.CANCELLED,
+}
+
+
+def on_subscription_changed(subscription: dict, created: datetime):
+    gift = _recurring(subscription.get("id"))
+    if gift is None:
+        return None, "no monthly gift for this subscription", []
+    if gift.status == RecurringStatus.CANCELLED:
+        return None, "monthly gift already cancelled", []
+    state = SUBSCRIPTION_STATES.get(subscription.get("status", ""), gift.status)
+    gift.status = state
+    if state == RecurringStatus.CANCELLED:
+        gift.cancelled_at = created
+    return None, f"monthly gift {state}", []
+
+
+def on_subscription_deleted(subscription: dict, created: datetime):
+    return on_subscription_changed({**subscription, "status": "canceled"}, created)
+
+
+HANDLERS: dict[str, Callable] = {
+    "payment_intent.succeeded": on_intent_succeeded,
+    "payment_intent.payment_failed": on_intent_failed,
+    "charge.refunded": on_charge_refunded,
+    "charge.dispute.created": on_dispute,
+    "charge.dispute.closed": on_dispute,
+    "invoice.paid": on_invoice_paid,
+    "invoice.payment_failed": on_invoice_failed,
+    "customer.subscription.updated": on_subscription_changed,
+    "customer.subscription.deleted": on_subscription_deleted,
+}
