@@ -187,7 +187,7 @@ def _cover(slug: str) -> str:
     draw = ImageDraw.Draw(image)
     for band in range(6):
         top = 300 + band * 40
-        shade = tuple(int(d + (l - d) * band / 8) for d, l in zip(dark, light, strict=True))
+        shade = tuple(d + (lt - d) * band // 8 for d, lt in zip(dark, light, strict=True))
         draw.rectangle((0, top, 960, top + 40), fill=shade)
     draw.ellipse((700, 60, 820, 180), fill=(255, 248, 220))
     out = io.BytesIO()

@@ -20,7 +20,8 @@ class Donor(db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('person', 'organisation')", name="kind"),
         CheckConstraint(
-            "(kind = 'person' AND last_name <> '') OR (kind = 'organisation' AND organisation_name <> '')",
+            "(kind = 'person' AND last_name <> '')"
+            " OR (kind = 'organisation' AND organisation_name <> '')",
             name="has_name",
         ),
     )

@@ -9,8 +9,9 @@ from legami.models import ApiToken, Organisation, User
 
 def _snapshot() -> dict:
     tables = [t.name for t in db.metadata.sorted_tables]
-    return {name: db.session.execute(text(f"SELECT * FROM {name} ORDER BY 1")).all()
-            for name in tables}
+    return {
+        name: db.session.execute(text(f"SELECT * FROM {name} ORDER BY 1")).all() for name in tables
+    }
 
 
 def test_demo_loads_a_network_and_running_twice_changes_nothing(app):
@@ -19,8 +20,10 @@ def test_demo_loads_a_network_and_running_twice_changes_nothing(app):
     assert result.exit_code == 0, result.output
     assert "admin@legami.example / legami-demo" in result.output
     assert "http://localhost/" in result.output
-    counts = {model.__name__: db.session.scalar(select(func.count()).select_from(model))
-              for model in (Organisation, Pact, Lab, Campaign, User)}
+    counts = {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Organisation, Pact, Lab, Campaign, User)
+    }
     assert counts == {"Organisation": 3, "Pact": 4, "Lab": 3, "Campaign": 4, "User": 1}
     statuses = sorted(db.session.scalars(select(Campaign.status)))
     assert statuses == ["draft", "ended", "live", "live"]
@@ -43,23 +46,39 @@ def test_demo_public_pages_render(app, client):
 
 def test_users_create_and_tokens_create(app, client):
     runner = app.test_cli_runner()
-    made = runner.invoke(args=["users", "create", "Tesoriera@Example.org", "--role", "treasurer",
-                               "--role", "staff", "--password", "una password lunga"])
+    made = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "Tesoriera@Example.org",
+            "--role",
+            "treasurer",
+            "--role",
+            "staff",
+            "--password",
+            "una password lunga",
+        ]
+    )
     assert made.exit_code == 0, made.output
     user = db.session.scalar(select(User))
     assert user.email == "tesoriera@example.org"
     assert user.role_names == {"treasurer", "staff"}
     assert user.check_password("una password lunga")
-    duplicate = runner.invoke(args=["users", "create", "tesoriera@example.org", "--role", "staff",
-                                    "--password", "x"])
+    duplicate = runner.invoke(
+        args=["users", "create", "tesoriera@example.org", "--role", "staff", "--password", "x"]
+    )
     assert duplicate.exit_code != 0 and "exists" in duplicate.output
-    bad_role = runner.invoke(args=["users", "create", "a@b.it", "--role", "boss", "--password", "x"])
+    bad_role = runner.invoke(
+        args=["users", "create", "a@b.it", "--role", "boss", "--password", "x"]
+    )
     assert bad_role.exit_code != 0
 
     token = runner.invoke(args=["tokens", "create", "tesoriera@example.org"]).output.strip()
     assert token.startswith("lgm_")
     row = db.session.scalar(select(ApiToken))
     assert row.token_hash == ApiToken.hash(token) and token not in row.token_hash
-    response = client.post("/api/v1/campaigns", json={}, headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        "/api/v1/campaigns", json={}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 422  # authenticated and allowed; the body is what is wrong
     assert runner.invoke(args=["tokens", "create", "nobody@example.org"]).exit_code != 0

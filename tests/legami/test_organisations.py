@@ -34,8 +34,9 @@ def _count() -> int:
 def test_admin_creates_an_organisation_with_normalised_identifiers(client, login):
     login("admin")
     data = {**VALID, "logo": (io.BytesIO(factories.image_bytes("PNG")), "logo.png")}
-    response = client.post("/staff/organisations/new", data=data,
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/staff/organisations/new", data=data, content_type="multipart/form-data"
+    )
     assert response.status_code == 302
     org = db.session.scalar(select(Organisation))
     assert org.iban == "IT53X0503411400000000012345"
@@ -58,8 +59,9 @@ def test_admin_creates_an_organisation_with_normalised_identifiers(client, login
 )
 def test_bad_identifiers_are_refused(client, login, field, value, message):
     login("admin")
-    response = client.post("/staff/organisations/new", data={**VALID, field: value},
-                           query_string={"lang": "en"})
+    response = client.post(
+        "/staff/organisations/new", data={**VALID, field: value}, query_string={"lang": "en"}
+    )
     assert response.status_code == 422
     assert message in response.text
     assert f'id="{field}-error"' in response.text
@@ -70,8 +72,9 @@ def test_a_person_codice_fiscale_is_accepted_and_duplicates_are_not(client, logi
     login("admin")
     first = {**VALID, "codice_fiscale": "RSSMRA85T10A562S"}
     assert client.post("/staff/organisations/new", data=first).status_code == 302
-    again = client.post("/staff/organisations/new", data={**first, "slug": "altro"},
-                        query_string={"lang": "en"})
+    again = client.post(
+        "/staff/organisations/new", data={**first, "slug": "altro"}, query_string={"lang": "en"}
+    )
     assert again.status_code == 422
     assert "Another organisation already has this value." in again.text
     assert _count() == 1
