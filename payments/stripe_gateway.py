@@ -19,8 +19,7 @@ def create_payment_intent(donation: Donation) -> tuple[str, str]:
             "amount": donation.amount_cents,
             "currency": donation.currency.lower(),
             "payment_method_types": ["card"],
-            "receipt_email": donation.donor.email,
-            "description": donation.campaign.title[:200],
+            # No receipt_email: Legami sends its own thank-you and the tax receipt.
             "metadata": {"donation_id": str(donation.id), "campaign": donation.campaign.slug},
         },
         # The same donation never makes two charges, even if this call is retried.

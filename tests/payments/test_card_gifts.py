@@ -1,0 +1,276 @@
+"""Card and monthly gifts through the real stripe SDK and localstripe; signed webhooks."""
+
+import json
+import re
+import threading
+import time
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from campaigns.models import Campaign
+from legami.extensions import db
+from payments import stripe_gateway
+from payments.models import Donation, PaymentEvent, RecurringGift
+from tests import factories
+from tests.payments.conftest import deliver, event, sign
+
+
+def _outbox(app) -> list[str]:
+    """The mails Legami wrote to its outbox, as headers and decoded text."""
+    folder = Path(app.config["OUTBOX_FOLDER"])
+    texts = []
+    for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
+        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        texts.append(
+            f"To: {message['To']}\nSubject: {message['Subject']}\n\n"
+            + message.get_body(("plain",)).get_content()
+        )
+    return texts
+
+
+def _give(client, campaign, **overrides):
+    data = {
+        "amount": "5000",
+        "frequency": "one_off",
+        "method": "card",
+        "donor_kind": "person",
+        "first_name": "Maria",
+        "last_name": "Rossi",
+        "email": "Maria.Rossi@Example.org",
+        "tax_code": "RSSMRA85T10A562S",
+        **overrides,
+    }
+    return client.post(f"/campagne/{campaign.slug}/dona", data=data)
+
+
+def _pay(intent_id: str, card: str = "4242424242424242") -> dict:
+    """What Stripe.js does in the browser: attach the card and confirm."""
+    stripe = stripe_gateway.client().v1
+    method = stripe.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": card, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+        }
+    )
+    stripe.payment_intents.update(intent_id, params={"payment_method": method.id})
+    try:
+        stripe.payment_intents.confirm(intent_id)
+    except Exception:  # a declined card: the intent records the failure
+        pass
+    return stripe.payment_intents.retrieve(intent_id).to_dict()
+
+
+@pytest.fixture
+def campaign():
+    return factories.campaign(goal_cents=1_000_000, pacts=[factories.pact(title="Un tetto")])
+
+
+def test_card_gift_created_confirmed_and_succeeded_by_the_webhook(stripe_app, client, campaign):
+    response = _give(client, campaign, cover_fee="y")
+    assert response.status_code == 302
+    donation = db.session.scalar(select(Donation))
+    assert response.headers["Location"].endswith(f"/dona/{donation.token}/carta")
+    assert donation.status == "pending"
+    assert (donation.amount_cents, donation.fee_cents) == (5100, 100)  # 1.5% + 25 cents
+    assert donation.donor.email == "maria.rossi@example.org"
+    page = client.get(f"/dona/{donation.token}/carta")
+    assert "pi_" in page.text and "payment-element" in page.text
+
+    intent = _pay(donation.stripe_payment_intent_id)
+    assert intent["status"] == "succeeded"
+    assert intent["metadata"]["donation_id"] == str(donation.id)
+    # Only the webhook marks it succeeded.
+    assert db.session.get(Donation, donation.id).status == "pending"
+    assert client.get(f"/dona/{donation.token}/stato").json == {"status": "pending"}
+
+    answer = deliver(client, event("payment_intent.succeeded", intent))
+    assert answer.status_code == 200 and answer.json["outcome"] == "succeeded"
+    donation = db.session.get(Donation, donation.id)
+    assert donation.status == "succeeded" and donation.received_on is not None
+    assert donation.stripe_charge_id.startswith("ch_")
+    campaign = db.session.get(Campaign, campaign.id)
+    assert (campaign.raised_cents, campaign.gift_count) == (donation.amount_cents, 1)
+    assert "Thank you!" in client.get(f"/dona/{donation.token}/grazie?lang=en").text
+    mails = _outbox(stripe_app)
+    assert len(mails) == 1
+    assert "To: maria.rossi@example.org" in mails[0]
+    assert "Un tetto" in mails[0]
+
+
+def test_the_same_event_twenty_times_makes_one_gift_and_one_mail(stripe_app, client, campaign):
+    _give(client, campaign)
+    donation = db.session.scalar(select(Donation))
+    payload = event("payment_intent.succeeded", _pay(donation.stripe_payment_intent_id))
+    answers = [deliver(client, payload) for _ in range(20)]
+    assert [a.status_code for a in answers] == [200] * 20
+    assert sum(a.json["duplicate"] for a in answers) == 19
+    assert db.session.scalar(select(func.count()).select_from(PaymentEvent)) == 1
+    assert db.session.get(Campaign, campaign.id).gift_count == 1
+    assert len(_outbox(stripe_app)) == 1
+
+
+def test_a_refund_before_the_success_still_ends_refunded(stripe_app, client, campaign):
+    _give(client, campaign)
+    donation = db.session.scalar(select(Donation))
+    intent = _pay(donation.stripe_payment_intent_id)
+    charge = intent["latest_charge"]
+    charge = {**charge, "amount_refunded": donation.amount_cents, "refunded": True}
+    deliver(client, event("charge.refunded", charge))
+    deliver(client, event("payment_intent.succeeded", intent))
+    donation = db.session.get(Donation, donation.id)
+    assert donation.status == "refunded"
+    assert donation.refunded_cents == donation.amount_cents
+    assert db.session.get(Campaign, campaign.id).raised_cents == 0
+    assert _outbox(stripe_app) == []  # nothing to thank for
+
+
+def test_partial_then_full_refund_through_stripe(stripe_app, client, login, campaign):
+    _give(client, campaign)
+    donation = db.session.scalar(select(Donation))
+    intent = _pay(donation.stripe_payment_intent_id)
+    deliver(client, event("payment_intent.succeeded", intent))
+    login("treasurer")
+    answer = client.post(
+        f"/staff/donations/{donation.id}/refund", data={"amount": "20", "reason": "Doppio"}
+    )
+    assert answer.status_code == 302
+    charge = stripe_gateway.client().v1.charges.retrieve(donation.stripe_charge_id).to_dict()
+    assert charge["amount_refunded"] == 2000
+    # Not refunded until Stripe says so.
+    assert db.session.get(Donation, donation.id).refunded_cents == 0
+    deliver(client, event("charge.refunded", charge))
+    donation = db.session.get(Donation, donation.id)
+    assert (donation.status, donation.refunded_cents) == ("succeeded", 2000)
+    assert db.session.get(Campaign, campaign.id).raised_cents == 3000
+    too_much = client.post(
+        f"/staff/donations/{donation.id}/refund", data={"amount": "31", "reason": "x"}
+    )
+    assert too_much.status_code == 422
+    client.post(f"/staff/donations/{donation.id}/refund", data={"amount": "30", "reason": "x"})
+    charge = stripe_gateway.client().v1.charges.retrieve(donation.stripe_charge_id).to_dict()
+    deliver(client, event("charge.refunded", charge))
+    donation = db.session.get(Donation, donation.id)
+    assert (donation.status, donation.refunded_cents) == ("refunded", 5000)
+    campaign = db.session.get(Campaign, campaign.id)
+    assert (campaign.raised_cents, campaign.gift_count) == (0, 0)
+
+
+def test_dispute_opened_then_lost(stripe_app, client, campaign):
+    _give(client, campaign)
+    donation = db.session.scalar(select(Donation))
+    intent = _pay(donation.stripe_payment_intent_id)
+    deliver(client, event("payment_intent.succeeded", intent))
+    dispute = {
+        "id": "dp_1",
+        "object": "dispute",
+        "charge": donation.stripe_charge_id,
+        "payment_intent": intent["id"],
+        "amount": 5000,
+        "status": "needs_response",
+    }
+    deliver(client, event("charge.dispute.created", dispute))
+    assert db.session.get(Donation, donation.id).dispute_status == "open"
+    deliver(client, event("charge.dispute.closed", {**dispute, "status": "lost"}))
+    donation = db.session.get(Donation, donation.id)
+    assert (donation.dispute_status, donation.status) == ("lost", "refunded")
+
+
+def test_failed_payment(stripe_app, client, campaign):
+    _give(client, campaign)
+    donation = db.session.scalar(select(Donation))
+    intent = _pay(
+        donation.stripe_payment_intent_id, card="4000000000000341"
+    )  # declined when charged
+    assert intent["status"] != "succeeded"
+    deliver(client, event("payment_intent.payment_failed", intent))
+    assert db.session.get(Donation, donation.id).status == "failed"
+    assert "did not go through" in client.get(f"/dona/{donation.token}/grazie?lang=en").text
+
+
+def test_bad_webhooks_are_refused_and_store_nothing(stripe_app, client):
+    payload = event("payment_intent.succeeded", {"id": "pi_x", "metadata": {}})
+    forged = deliver(client, payload, signature=sign(payload, secret="whsec_wrong"))
+    stale = deliver(client, payload, signature=sign(payload, timestamp=int(time.time()) - 3600))
+    missing = client.post("/payments/stripe/webhook", data=payload)
+    bad_json = b"{not json"
+    malformed = deliver(client, bad_json)
+    shapeless = deliver(client, json.dumps({"id": "evt_1"}).encode())
+    assert [r.status_code for r in (forged, stale, missing, malformed, shapeless)] == [400] * 5
+    assert db.session.scalar(select(func.count()).select_from(PaymentEvent)) == 0
+    unknown = deliver(client, event("customer.created", {"id": "cus_1"}))
+    assert unknown.status_code == 200
+    row = db.session.scalar(select(PaymentEvent))
+    assert row.type == "customer.created" and row.outcome.startswith("ignored")
+
+
+def test_monthly_gift_with_two_paid_invoices_makes_two_gifts(stripe_app, client, campaign):
+    response = _give(client, campaign, frequency="monthly", amount="other", other_amount="15")
+    gift = db.session.scalar(select(RecurringGift))
+    assert response.headers["Location"].endswith(f"/dona/mensile/{gift.token}")
+    stripe = stripe_gateway.client().v1
+    method = stripe.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+        }
+    )
+    started = client.post(f"/dona/mensile/{gift.token}/avvia", json={"payment_method": method.id})
+    assert started.status_code == 200
+    gift = db.session.get(RecurringGift, gift.id)
+    subscription = stripe.subscriptions.retrieve(gift.stripe_subscription_id).to_dict()
+    invoice = stripe.invoices.retrieve(subscription["latest_invoice"]).to_dict()
+    assert invoice["amount_paid"] == 1500
+    deliver(client, event("invoice.paid", invoice))
+    deliver(client, event("invoice.paid", invoice))  # a second delivery, new event id
+    second = {**invoice, "id": "in_second_month", "charge": "ch_second", "payment_intent": None}
+    deliver(client, event("invoice.paid", second))
+    gifts = db.session.scalars(select(Donation).order_by(Donation.id)).all()
+    assert [(d.amount_cents, d.status, d.frequency) for d in gifts] == [
+        (1500, "succeeded", "monthly")
+    ] * 2
+    assert db.session.get(RecurringGift, gift.id).status == "active"
+    assert db.session.get(Campaign, campaign.id).raised_cents == 3000
+    mails = _outbox(stripe_app)
+    assert len(mails) == 2
+    link = re.search(r"(http://localhost/dona/mensile/annulla/\S+)", mails[0]).group(1)
+    deliver(client, event("invoice.payment_failed", {**invoice, "id": "in_third"}))
+    assert db.session.get(RecurringGift, gift.id).status == "past_due"
+    cancel_page = client.get(link.replace("http://localhost", ""))
+    assert cancel_page.status_code == 200
+    client.post(link.replace("http://localhost", ""))
+    assert db.session.get(RecurringGift, gift.id).status == "cancelled"
+    subscription = stripe.subscriptions.retrieve(gift.stripe_subscription_id).to_dict()
+    assert subscription["status"] == "canceled"
+    deliver(client, event("customer.subscription.updated", {**subscription, "status": "active"}))
+    assert db.session.get(RecurringGift, gift.id).status == "cancelled"
+
+
+@pytest.mark.postgres
+def test_concurrent_deliveries_make_one_success(stripe_app, client, campaign):
+    _give(client, campaign)
+    donation = db.session.scalar(select(Donation))
+    payload = event("payment_intent.succeeded", _pay(donation.stripe_payment_intent_id))
+    barrier = threading.Barrier(8)
+    statuses = []
+
+    def worker():
+        with stripe_app.app_context():
+            local = stripe_app.test_client()
+            barrier.wait()
+            statuses.append(deliver(local, payload).status_code)
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert statuses == [200] * 8
+    db.session.expire_all()
+    assert db.session.get(Campaign, campaign.id).gift_count == 1
+    assert db.session.scalar(select(func.count()).select_from(PaymentEvent)) == 1
+    assert len(_outbox(stripe_app)) == 1
