@@ -23,6 +23,17 @@ def format_money(cents: int, currency: str = "EUR", locale: str = "it_IT") -> st
 _THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
 
 
+def parse_decimal(text: str) -> int:
+    """A machine-written amount ('1500.00', as in XML) -> cents."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation as exc:
+        raise ValueError(f"not a decimal amount: {text!r}") from exc
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"not an amount in cents: {text!r}")
+    return int(value * 100)
+
+
 def parse_euros(text: str) -> int:
     """'1.234,50', '5.000', '1234.50' or '1234' -> cents; ValueError on anything else.
 

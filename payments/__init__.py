@@ -17,4 +17,5 @@ def init_app(app) -> None:
     app.jinja_env.globals["iban"] = format_iban
     add_panel(app, "payments/_give_panel.html")
     add_menu(app, _l("Donations"), "payments_staff.donations", Role.TREASURER, Role.STAFF)
+    add_menu(app, _l("Bank statements"), "payments_staff.statements", Role.TREASURER)
     add_menu(app, _l("Payment events"), "payments_staff.events", Role.TREASURER)

@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, EmailField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
@@ -115,3 +116,23 @@ class OfflineGiftForm(FlaskForm):
     first_name = StringField(_l("First name"), validators=[Optional(), Length(max=100)])
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+
+
+class StatementForm(FlaskForm):
+    organisation_id = SelectField(_l("Organisation"), coerce=int)
+    format = RadioField(
+        _l("Format"),
+        default="camt053",
+        choices=choices([("camt053", _l("CAMT.053 (XML)")), ("csv", _l("CSV"))]),
+    )
+    file = FileField(_l("Statement file"), validators=[FileRequired()])
+    date_column = StringField(_l("CSV: date column"), default="Data")
+    date_format = StringField(_l("CSV: date format"), default="%d/%m/%Y")
+    amount_column = StringField(_l("CSV: amount column"), default="Importo")
+    description_column = StringField(_l("CSV: causale column"), default="Causale")
+    payer_column = StringField(_l("CSV: payer column (optional)"), default="Ordinante")
+    delimiter = StringField(_l("CSV: delimiter"), default=";", validators=[Length(min=1, max=1)])
+
+
+class MatchLineForm(FlaskForm):
+    reference = StringField(_l("Reference of the gift (LG-…)"), validators=[DataRequired()])

@@ -162,3 +162,65 @@ class PaymentEvent(db.Model):
     donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
     donation: Mapped[Donation | None] = relationship()
+
+
+class LineStatus(enum.StrEnum):
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"
+    IGNORED = "ignored"
+
+
+class BankStatement(db.Model):
+    """One imported bank statement file (CSV or CAMT.053)."""
+
+    __tablename__ = "bank_statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(10))
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    lines: Mapped[list["StatementLine"]] = relationship(
+        back_populates="statement", order_by="StatementLine.id"
+    )
+
+
+class StatementLine(db.Model):
+    """A credit on a statement. `line_key` identifies it across imports, so the same line
+    imported twice is recognised and never confirms a gift twice."""
+
+    __tablename__ = "statement_lines"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "line_key", name="uq_statement_lines_key"),
+        _in("status", LineStatus),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("bank_statements.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    line_key: Mapped[str] = mapped_column(String(100))
+    booked_on: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int]
+    description: Mapped[str] = mapped_column(Text, default="")
+    payer: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"))
+    statement: Mapped[BankStatement] = relationship(back_populates="lines")
+    donation: Mapped[Donation | None] = relationship()
+
+
+class CsvMapping(db.Model):
+    """How an organisation's bank writes its CSV statements, saved after the first import."""
+
+    __tablename__ = "csv_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), unique=True)
+    date_column: Mapped[str] = mapped_column(String(100))
+    amount_column: Mapped[str] = mapped_column(String(100))
+    description_column: Mapped[str] = mapped_column(String(100))
+    payer_column: Mapped[str] = mapped_column(String(100), default="")
+    delimiter: Mapped[str] = mapped_column(String(1), default=";")
+    date_format: Mapped[str] = mapped_column(String(20), default="%d/%m/%Y")

@@ -13,13 +13,28 @@ from legami.extensions import db
 from legami.forms import choices
 from legami.models import Organisation, Role
 from legami.validation import Invalid, apply_to_form
-from payments import listing, treasury
-from payments.forms import ConfirmTransferForm, OfflineGiftForm, RefundForm
-from payments.models import Donation, Method, PaymentEvent, Status
+from payments import listing, references, treasury
+from payments import statements as statements_service
+from payments.forms import (
+    ConfirmTransferForm,
+    MatchLineForm,
+    OfflineGiftForm,
+    RefundForm,
+    StatementForm,
+)
+from payments.models import BankStatement, Donation, Method, PaymentEvent, StatementLine, Status
 
 bp = Blueprint("payments_staff", __name__, url_prefix="/staff")
 
 PAGE_SIZE = 50
+CSV_FIELDS = (
+    "date_column",
+    "date_format",
+    "amount_column",
+    "description_column",
+    "payer_column",
+    "delimiter",
+)
 
 
 @bp.get("/donations")
@@ -157,3 +172,94 @@ def events():
         error_out=False,
     )
     return render_template("payments/staff/events.html", page=page)
+
+
+def _statement_form() -> StatementForm:
+    form = StatementForm()
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    form.organisation_id.choices = choices((o.id, o.name) for o in organisations)
+    return form
+
+
+@bp.route("/statements", methods=["GET", "POST"])
+@roles_required(Role.TREASURER)
+def statements():
+    form = _statement_form()
+    if request.method == "GET" and form.organisation_id.choices:
+        mapping = statements_service.saved_mapping(form.organisation_id.choices[0].value)
+        if mapping:
+            for name in CSV_FIELDS:
+                getattr(form, name).data = getattr(mapping, name)
+    if form.validate_on_submit():
+        data = form.file.data.read()
+        try:
+            if form.format.data == "csv":
+                mapping = statements_service.save_mapping(
+                    form.organisation_id.data, **{n: getattr(form, n).data for n in CSV_FIELDS}
+                )
+                credits = statements_service.read_csv(data, mapping)
+            else:
+                credits = statements_service.read_camt053(data)
+            result = statements_service.import_statement(
+                form.organisation_id.data,
+                form.file.data.filename or "statement",
+                form.format.data,
+                credits,
+                current_user,
+            )
+        except Invalid as invalid:
+            db.session.rollback()
+            apply_to_form(form, invalid)
+        else:
+            flash(
+                _(
+                    "%(matched)s lines matched and confirmed, %(unmatched)s to check, "
+                    "%(old)s already imported.",
+                    matched=result.matched,
+                    unmatched=result.unmatched,
+                    old=result.already_imported,
+                ),
+                "info",
+            )
+            if result.statement is None:
+                return redirect(url_for(".statements"))
+            return redirect(url_for(".statement", statement_id=result.statement.id))
+    recent = db.session.scalars(
+        select(BankStatement).order_by(BankStatement.imported_at.desc()).limit(20)
+    ).all()
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("payments/staff/statements.html", form=form, recent=recent), status
+
+
+@bp.get("/statements/<int:statement_id>")
+@roles_required(Role.TREASURER)
+def statement(statement_id: int):
+    return render_template(
+        "payments/staff/statement.html",
+        statement=db.get_or_404(BankStatement, statement_id),
+        match_form=MatchLineForm(),
+    )
+
+
+@bp.post("/statements/lines/<int:line_id>/match")
+@roles_required(Role.TREASURER)
+def match_line(line_id: int):
+    line = db.get_or_404(StatementLine, line_id)
+    form = MatchLineForm()
+    if form.validate_on_submit():
+        found = references.find_references(form.reference.data)
+        donation = (
+            db.session.scalar(select(Donation).where(Donation.payment_reference == found[0]))
+            if found
+            else None
+        )
+        try:
+            if donation is None:
+                raise Invalid({"reference": _("No gift has this reference.")})
+            statements_service.match_by_hand(line, donation, current_user)
+        except Invalid as invalid:
+            db.session.rollback()
+            flash(" ".join(str(m) for m in invalid.errors.values()), "error")
+        else:
+            flash(_("Line matched; the gift is confirmed."), "info")
+    return redirect(url_for(".statement", statement_id=line.statement_id))
