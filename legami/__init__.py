@@ -5,9 +5,10 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from legami.config import ROOT, load_config
-from legami.extensions import babel, csrf, db, login_manager, migrate
+from legami.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 # The domain packages the shell loads by name, in dependency order; each has init_app(app).
 DOMAIN_PACKAGES = ("campaigns", "donors", "payments", "mailing")
@@ -26,6 +27,12 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind N reverse proxies the client is the Nth address from the right.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
+        )
 
     from legami import access, api, auth_views, cli, i18n, problems, security, staff_views, uploads
     from legami.markdown import render_markdown

@@ -38,6 +38,8 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Rome",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "legami" / "translations"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "API_PAGE_SIZE": 20,
         "API_MAX_PAGE_SIZE": 100,
     }

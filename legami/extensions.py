@@ -1,6 +1,8 @@
 """Flask extensions, created once and bound in create_app()."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,5 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+# Memory storage by default (one process); RATELIMIT_STORAGE_URI=redis://… shares it.
+limiter = Limiter(get_remote_address, headers_enabled=True)

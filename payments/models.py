@@ -224,3 +224,16 @@ class CsvMapping(db.Model):
     payer_column: Mapped[str] = mapped_column(String(100), default="")
     delimiter: Mapped[str] = mapped_column(String(1), default=";")
     date_format: Mapped[str] = mapped_column(String(20), default="%d/%m/%Y")
+
+
+class BlockedAttempt(db.Model):
+    """A donation attempt refused as likely card testing: over a rate limit, or a bot."""
+
+    __tablename__ = "blocked_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip: Mapped[str] = mapped_column(String(45))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    campaign_slug: Mapped[str] = mapped_column(String(120), default="")
+    reason: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)

@@ -22,7 +22,15 @@ from payments.forms import (
     RefundForm,
     StatementForm,
 )
-from payments.models import BankStatement, Donation, Method, PaymentEvent, StatementLine, Status
+from payments.models import (
+    BankStatement,
+    BlockedAttempt,
+    Donation,
+    Method,
+    PaymentEvent,
+    StatementLine,
+    Status,
+)
 
 bp = Blueprint("payments_staff", __name__, url_prefix="/staff")
 
@@ -263,3 +271,14 @@ def match_line(line_id: int):
         else:
             flash(_("Line matched; the gift is confirmed."), "info")
     return redirect(url_for(".statement", statement_id=line.statement_id))
+
+
+@bp.get("/donations/blocked")
+@roles_required(Role.TREASURER, Role.STAFF)
+def blocked():
+    page = db.paginate(
+        select(BlockedAttempt).order_by(BlockedAttempt.created_at.desc()),
+        per_page=PAGE_SIZE,
+        error_out=False,
+    )
+    return render_template("payments/staff/blocked.html", page=page)

@@ -14,10 +14,10 @@ from flask_babel import gettext as _
 
 from campaigns.models import Campaign, CampaignStatus
 from donors.identity import DonorDetails
-from legami.extensions import csrf, db
+from legami.extensions import csrf, db, limiter
 from legami.i18n import current_language
 from legami.validation import Invalid, apply_to_form
-from payments import giving, transitions, webhooks
+from payments import defence, giving, transitions, webhooks
 from payments.forms import PRESETS_CENTS, DonationForm
 from payments.models import Method, RecurringGift
 
@@ -70,12 +70,16 @@ def _request_from(form: DonationForm, campaign: Campaign) -> giving.GiftRequest:
 
 
 @bp.route("/campagne/<slug>/dona", methods=["GET", "POST"])
+@limiter.limit(defence.PER_IP, methods=["POST"], on_breach=defence.on_breach)
+@limiter.limit(
+    defence.PER_EMAIL, key_func=defence.email_key, methods=["POST"], on_breach=defence.on_breach
+)
 def give(slug: str):
     campaign = _live_campaign(slug)
     form = DonationForm()
     if form.validate_on_submit():
         if form.website.data:
-            current_app.logger.warning("honeypot filled on %s from %s", slug, request.remote_addr)
+            defence.record("honeypot")
             abort(400)
         try:
             gift = giving.start(_request_from(form, campaign))

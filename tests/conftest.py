@@ -50,6 +50,7 @@ def make_test_app(database_url: str, instance: Path, **config):
         "WTF_CSRF_ENABLED": False,
         "SMTP_URL": "",
         "BASE_URL": "http://localhost",
+        "RATELIMIT_ENABLED": False,
         **config,
     }
     return create_app(settings, str(instance))
