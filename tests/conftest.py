@@ -91,6 +91,27 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
+def app_with(database_url, tmp_path):
+    """app_with(**config) -> an app with other settings (CSRF, rate limits), in its context."""
+    contexts = []
+
+    def _make(**config):
+        made = make_test_app(database_url, tmp_path / f"instance-{len(contexts)}", **config)
+        made.test_client_class = IsolatedClient
+        context = made.app_context()
+        context.push()
+        contexts.append(context)
+        return made
+
+    yield _make
+    for context in reversed(contexts):
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+        context.pop()
+
+
+@pytest.fixture
 def client(app):
     app.test_client_class = IsolatedClient
     return app.test_client()

@@ -129,16 +129,11 @@ def test_a_revoked_token_or_deactivated_user_is_refused(client):
     assert client.post("/api/v1/campaigns", json={}, headers=headers).status_code == 401
 
 
-def test_csrf_protects_the_forms(database_url, tmp_path):
-    from tests.conftest import make_test_app
-
-    app = make_test_app(database_url, tmp_path / "csrf", WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        user = factories.user(roles=("admin",), password="a long password")
-        client = app.test_client()
-        response = client.post(
-            "/staff/login", data={"email": user.email, "password": "a long password"}
-        )
-        assert response.status_code == 400
-        assert "Location" not in response.headers
-        db.session.remove()
+def test_csrf_protects_the_forms(app_with):
+    app = app_with(WTF_CSRF_ENABLED=True)
+    user = factories.user(roles=("admin",), password="a long password")
+    response = app.test_client().post(
+        "/staff/login", data={"email": user.email, "password": "a long password"}
+    )
+    assert response.status_code == 400
+    assert "Location" not in response.headers
