@@ -1,6 +1,7 @@
 """A believable programme in Cremona and Crema: pacts, labs, and campaigns in every state.
 
-Beneficiaries are never named. Raised figures are set here until demo gifts exist.
+Beneficiaries are never named. The gifts, and so the raised figures, come from the
+payments demo.
 """
 
 import io
@@ -108,8 +109,6 @@ def _campaigns() -> list[dict]:
             "restituisce tempo e competenze.\n\n## Cosa finanzi\n\n- sei mesi di affitto\n"
             "- gli attrezzi per l'orto condiviso\n- il lavoro del laboratorio di comunità",
             "goal_cents": 1_200_000,
-            "raised_cents": 743_500,
-            "gift_count": 118,
             "starts_on": today - timedelta(days=30),
             "ends_on": today + timedelta(days=45),
             "status": CampaignStatus.LIVE,
@@ -128,8 +127,6 @@ def _campaigns() -> list[dict]:
             "story": "Chi trova lavoro deve poterci arrivare. Finanziamo la patente e gli "
             "abbonamenti, e il laboratorio che ne studia le cause con le imprese.",
             "goal_cents": 800_000,
-            "raised_cents": 212_000,
-            "gift_count": 41,
             "starts_on": today - timedelta(days=10),
             "ends_on": today + timedelta(days=80),
             "status": CampaignStatus.LIVE,
@@ -144,14 +141,12 @@ def _campaigns() -> list[dict]:
             "summary": "Bollette e piccole riparazioni per chi vive solo.",
             "story": "La campagna dello scorso inverno ha superato l'obiettivo.",
             "goal_cents": 500_000,
-            "raised_cents": 561_000,
-            "gift_count": 96,
             "starts_on": today - timedelta(days=300),
             "ends_on": today - timedelta(days=200),
             "status": CampaignStatus.ENDED,
             "pacts": ["bollette-e-riparazioni"],
             "labs": [],
-            "updates": [("Obiettivo superato", "Grazie: abbiamo raccolto il 112%.")],
+            "updates": [("Obiettivo superato", "Grazie a tutti: l'obiettivo è stato superato.")],
         },
         {
             "slug": "scuola-per-tutti",
@@ -160,8 +155,6 @@ def _campaigns() -> list[dict]:
             "summary": "Libri e doposcuola allo Zaist, con il laboratorio di Soresina.",
             "story": "In preparazione.",
             "goal_cents": 600_000,
-            "raised_cents": 0,
-            "gift_count": 0,
             "starts_on": today + timedelta(days=20),
             "ends_on": today + timedelta(days=120),
             "status": CampaignStatus.DRAFT,

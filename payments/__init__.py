@@ -6,9 +6,10 @@ from flask_babel import lazy_gettext as _l
 def init_app(app) -> None:
     from campaigns.panels import add_panel
     from legami.access import add_menu
+    from legami.cli import add_demo
     from legami.identifiers import format_iban
     from legami.models import Role
-    from payments import labels, staff, views, wall
+    from payments import demo, labels, staff, views, wall
 
     labels.init_app(app)
     app.register_blueprint(views.bp)
@@ -16,6 +17,7 @@ def init_app(app) -> None:
     app.jinja_env.globals["donor_wall"] = wall.recent_gifts
     app.jinja_env.globals["iban"] = format_iban
     add_panel(app, "payments/_give_panel.html")
+    add_demo(app, demo.load)
     add_menu(app, _l("Donations"), "payments_staff.donations", Role.TREASURER, Role.STAFF)
     add_menu(app, _l("Bank statements"), "payments_staff.statements", Role.TREASURER)
     add_menu(app, _l("Payment events"), "payments_staff.events", Role.TREASURER)

@@ -13,7 +13,7 @@ from legami.extensions import db
 from legami.forms import choices
 from legami.models import Organisation, Role
 from legami.validation import Invalid, apply_to_form
-from payments import listing, references, treasury
+from payments import giving, listing, references, treasury
 from payments import statements as statements_service
 from payments.forms import (
     ConfirmTransferForm,
@@ -28,6 +28,7 @@ from payments.models import (
     Donation,
     Method,
     PaymentEvent,
+    RecurringGift,
     StatementLine,
     Status,
 )
@@ -282,3 +283,12 @@ def blocked():
         error_out=False,
     )
     return render_template("payments/staff/blocked.html", page=page)
+
+
+@bp.post("/recurring/<int:gift_id>/cancel")
+@roles_required(Role.TREASURER, Role.STAFF)
+def cancel_recurring(gift_id: int):
+    gift = db.get_or_404(RecurringGift, gift_id)
+    giving.cancel_monthly(gift, by="staff", user=current_user)
+    flash(_("The monthly gift is stopped."), "info")
+    return redirect(request.referrer or url_for(".donations"))

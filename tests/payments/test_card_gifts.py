@@ -15,6 +15,7 @@ from stripe import StripeError
 
 from campaigns.models import Campaign
 from legami.extensions import db
+from legami.models import AuditEntry
 from payments import stripe_gateway
 from payments.models import Donation, PaymentEvent, RecurringGift
 from tests import factories
@@ -247,6 +248,26 @@ def test_monthly_gift_with_two_paid_invoices_makes_two_gifts(stripe_app, client,
     assert subscription["status"] == "canceled"
     deliver(client, event("customer.subscription.updated", {**subscription, "status": "active"}))
     assert db.session.get(RecurringGift, gift.id).status == "cancelled"
+
+
+def test_staff_stop_a_monthly_gift(stripe_app, client, login, campaign):
+    _give(client, campaign, frequency="monthly")
+    gift = db.session.scalar(select(RecurringGift))
+    stripe = stripe_gateway.client().v1
+    method = stripe.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+        }
+    )
+    client.post(f"/dona/mensile/{gift.token}/avvia", json={"payment_method": method.id})
+    login("staff")
+    assert client.post(f"/staff/recurring/{gift.id}/cancel").status_code == 302
+    gift = db.session.get(RecurringGift, gift.id)
+    assert gift.status == "cancelled" and gift.cancelled_at is not None
+    assert stripe.subscriptions.retrieve(gift.stripe_subscription_id).status == "canceled"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "recurring.cancel"))
+    assert entry.detail == {"by": "staff"}
 
 
 @pytest.mark.postgres
