@@ -24,7 +24,7 @@ def _euros(form, field):
 
 
 class DonationForm(FlaskForm):
-    amount = RadioField(_l("Amount"), validators=[Optional()])
+    amount = RadioField(_l("Amount"), default="5000", validators=[Optional()])
     other_amount = StringField(_l("Another amount (€)"), validators=[Optional(), _euros])
     frequency = RadioField(
         _l("How often"),
