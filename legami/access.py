@@ -56,7 +56,7 @@ def add_menu(app, label, endpoint: str, *roles: Role) -> None:
 
 
 def menu_for(app, user) -> list[dict]:
-    if not user.is_authenticated:
+    if user is None or not user.is_authenticated:
         return []
     return [
         item for item in app.extensions.get("legami.menu", []) if user.has_any_role(*item["roles"])

@@ -2,7 +2,7 @@
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 
 from legami import accounts
 from legami.extensions import db
@@ -15,7 +15,43 @@ def _create_app():
     return create_app()
 
 
-main = FlaskGroup(create_app=_create_app, help="Legami: community fundraising for pacts and labs.")
+main = FlaskGroup(
+    create_app=_create_app,
+    add_default_commands=False,
+    help="Legami: community fundraising for pacts and labs.",
+)
+main.add_command(routes_command)
+main.add_command(shell_command)
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--no-scheduler", is_flag=True, help="Do not run the background jobs here.")
+@with_appcontext
+def run(host, port, no_scheduler):
+    """Serve Legami on one machine, with its background jobs (mail queue) embedded."""
+    from werkzeug.serving import run_simple
+
+    from legami import scheduler
+
+    app = current_app._get_current_object()
+    if not no_scheduler:
+        scheduler.build(app, blocking=False).start()
+    click.echo(f"Legami is running at http://{host}:{port}/ (Ctrl+C stops it)")
+    run_simple(host, port, app, threaded=True)
+
+
+@main.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the background jobs in this process (one per installation)."""
+    from legami import scheduler
+
+    app = current_app._get_current_object()
+    jobs = ", ".join(job_id for job_id, _, _ in app.extensions.get("legami.jobs", []))
+    click.echo(f"Scheduler running: {jobs}")
+    scheduler.build(app, blocking=True).start()
 
 
 @click.group("users", help="Staff users.")

@@ -6,9 +6,12 @@ from flask_babel import lazy_gettext as _l
 def init_app(app) -> None:
     from legami.access import add_menu
     from legami.models import Role
-    from mailing import staff_mail, thanks, views
+    from legami.scheduler import add_job
+    from mailing import cli, queue, staff_mail, thanks, views
 
     app.register_blueprint(views.bp)
     staff_mail.connect_signals(app)
     thanks.connect_signals(app)
+    app.cli.add_command(cli.mailing_cli)
+    add_job(app, "mailing.send_due", queue.send_due, seconds=15)
     add_menu(app, _l("Outbox"), "mailing.index", Role.STAFF)

@@ -1,16 +1,22 @@
-"""Mail to donors when payments says so: the thank-you, and the bank details for a transfer."""
+"""Mail to donors when payments says so: the thank-you, and the bank details for a transfer.
+
+The receivers only queue the mail (in the payment's own transaction); the queue renders and
+sends it, so a slow mail server never slows a webhook and a crash never loses a thank-you.
+"""
 
 from email.message import EmailMessage
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from mailing.transport import send
+from legami.extensions import db
+from mailing import queue
 from payments import giving, signals
+from payments.models import Donation
 
 
-def _send(template: str, subject, donation, **context) -> None:
+def _message(template: str, subject, donation: Donation, **context) -> EmailMessage:
     donor = donation.donor
     with force_locale(donor.language or "it"):
         message = EmailMessage()
@@ -21,31 +27,33 @@ def _send(template: str, subject, donation, **context) -> None:
         message.set_content(
             render_template(template, donation=donation, donor=donor, org=org, **context)
         )
-        send(message)
+    return message
+
+
+def thank_you(donation_id: int) -> EmailMessage:
+    donation = db.session.get(Donation, donation_id)
+    cancel = giving.cancel_link(donation.recurring_gift) if donation.recurring_gift else None
+    subject = _l("Thank you for your gift to %(title)s", title=donation.campaign.title)
+    return _message("mailing/thank_you.txt", subject, donation, cancel_link=cancel)
+
+
+def transfer_details(donation_id: int) -> EmailMessage | None:
+    donation = db.session.get(Donation, donation_id)
+    if donation.status != "pending":
+        return None  # the money arrived before the mail went out
+    subject = _l("How to complete your gift to %(title)s", title=donation.campaign.title)
+    return _message("mailing/transfer_details.txt", subject, donation)
 
 
 def on_succeeded(app, donation) -> None:
-    cancel = giving.cancel_link(donation.recurring_gift) if donation.recurring_gift else None
-    try:
-        _send(
-            "mailing/thank_you.txt",
-            _l("Thank you for your gift to %(title)s", title=donation.campaign.title),
-            donation,
-            cancel_link=cancel,
-        )
-    except OSError:
-        # The gift stands even if the mail server is down; the log says whom to thank by hand.
-        current_app.logger.exception("thank-you mail for donation %s not sent", donation.id)
+    queue.enqueue("thank_you", donation.id)
 
 
 def on_pledged(app, donation) -> None:
-    _send(
-        "mailing/transfer_details.txt",
-        _l("How to complete your gift to %(title)s", title=donation.campaign.title),
-        donation,
-    )
+    queue.enqueue("transfer_details", donation.id)
 
 
 def connect_signals(app) -> None:
+    queue.RENDERERS.update(thank_you=thank_you, transfer_details=transfer_details)
     signals.donation_succeeded.connect(on_succeeded, sender=app)
     signals.transfer_pledged.connect(on_pledged, sender=app)

@@ -12,7 +12,6 @@ from legami.extensions import db
 from legami.timeutil import ROME, today_rome
 from payments import references
 from payments.models import Donation, Method
-from payments.totals import refresh_campaign_totals
 from payments.transitions import mark_succeeded
 
 FIRST = [
@@ -109,5 +108,4 @@ def load() -> None:
                 day = campaign.starts_on + timedelta(days=rng.randrange(span))
                 when = datetime.combine(day, time(rng.randrange(8, 22)), tzinfo=ROME)
                 mark_succeeded(donation, when=when)
-        refresh_campaign_totals(campaign.id)
     db.session.flush()

@@ -95,8 +95,9 @@ def start(req: GiftRequest) -> Donation | RecurringGift:
     db.session.add(donation)
     if req.method == Method.BANK_TRANSFER:
         _assign_reference(donation)
+        db.session.flush()
+        transitions.send([(signals.transfer_pledged, {"donation": donation})])
         db.session.commit()
-        signals.transfer_pledged.send(current_app._get_current_object(), donation=donation)
         return donation
     db.session.commit()
     try:

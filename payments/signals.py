@@ -1,6 +1,9 @@
-"""What payments tells the rest of Legami. Receivers run after the change is committed.
+"""What payments tells the rest of Legami.
 
-Each is sent once per change, by the one process that made it (the row lock decides).
+Each is sent once per change, by the one process that made it (the row lock decides), inside
+that change's transaction before it commits. Receivers only write to the database (queue a
+mail, issue a receipt), never wait on the network; if one raises, the change rolls back and
+the webhook answers 500, so Stripe delivers it again.
 """
 
 from blinker import Namespace

@@ -7,13 +7,14 @@ refund leaves the gift refunded; a repeated fact changes nothing.
 
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import select
 
 from legami.extensions import db
 from legami.timeutil import ROME, now_utc
 from payments import signals
 from payments.models import Donation, Status
-from payments.totals import refresh_campaign_totals
+from payments.totals import counted, move
 
 
 def lock(donation_id: int) -> Donation | None:
@@ -31,12 +32,13 @@ def mark_succeeded(
     """The money arrived. Returns the signals to send."""
     if donation.succeeded_at is not None:
         return []
+    before = counted(donation)
     when = when or now_utc()
     donation.succeeded_at = when
     donation.received_on = received_on or when.astimezone(ROME).date()
     if donation.status in (Status.PENDING, Status.FAILED, Status.CANCELLED):
         donation.status = Status.SUCCEEDED
-    refresh_campaign_totals(donation.campaign_id)
+    move(donation.campaign_id, before, counted(donation))
     return [(signals.donation_succeeded, {"donation": donation})]
 
 
@@ -61,6 +63,7 @@ def record_refunded_total(donation: Donation, refunded_cents: int) -> list:
     if refunded_cents <= donation.refunded_cents:
         return []
     pending = []
+    before = counted(donation)
     donation.refunded_cents = refunded_cents
     full = refunded_cents >= donation.amount_cents
     if donation.succeeded_at is None:
@@ -69,7 +72,7 @@ def record_refunded_total(donation: Donation, refunded_cents: int) -> list:
         if not full:  # part of the gift stays given: it is thanked and receipted
             pending.append((signals.donation_succeeded, {"donation": donation}))
     donation.status = Status.REFUNDED if full else Status.SUCCEEDED
-    refresh_campaign_totals(donation.campaign_id)
+    move(donation.campaign_id, before, counted(donation))
     pending.append(
         (signals.donation_refunded, {"donation": donation, "refunded_cents": refunded_cents})
     )
@@ -89,6 +92,8 @@ def record_dispute(donation: Donation, dispute_status: str) -> list:
     return []
 
 
-def send(app, pending: list) -> None:
+def send(pending: list) -> None:
+    """Send the signals of a change, inside its transaction (see payments.signals)."""
+    app = current_app._get_current_object()
     for signal, kwargs in pending:
         signal.send(app, **kwargs)

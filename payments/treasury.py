@@ -6,7 +6,6 @@ Every action is written to the audit log in the same transaction.
 from datetime import date
 
 import stripe
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from campaigns.models import Campaign
@@ -37,8 +36,8 @@ def confirm_transfer(
             received_on=received_on.isoformat(),
             amount_cents=donation.amount_cents,
         )
+    transitions.send(pending)
     db.session.commit()
-    transitions.send(current_app._get_current_object(), pending)
     return bool(pending)
 
 
@@ -81,8 +80,8 @@ def refund(donation_id: int, amount_cents: int, reason: str, user: User | None) 
         pending = transitions.record_refunded_total(
             donation, donation.refunded_cents + amount_cents
         )
+    transitions.send(pending)
     db.session.commit()
-    transitions.send(current_app._get_current_object(), pending)
     return row
 
 
@@ -119,6 +118,6 @@ def record_offline(
         amount_cents=amount_cents,
         received_on=received_on.isoformat(),
     )
+    transitions.send(pending)
     db.session.commit()
-    transitions.send(current_app._get_current_object(), pending)
     return donation

@@ -17,7 +17,7 @@ from donors.identity import DonorDetails
 from legami.extensions import csrf, db, limiter
 from legami.i18n import current_language
 from legami.validation import Invalid, apply_to_form
-from payments import defence, giving, transitions, webhooks
+from payments import defence, giving, webhooks
 from payments.forms import PRESETS_CENTS, DonationForm
 from payments.models import Method, RecurringGift
 
@@ -168,7 +168,6 @@ def stripe_webhook():
         current_app.logger.warning("refused webhook: %s", exc)
         return jsonify({"error": "invalid webhook"}), 400
     result = webhooks.process(event, payload)
-    transitions.send(current_app._get_current_object(), result.signals)
     return jsonify({"received": True, "duplicate": result.duplicate, "outcome": result.outcome})
 
 

@@ -36,7 +36,6 @@ class BadWebhook(ValueError):
 class Result:
     duplicate: bool
     outcome: str
-    signals: list
 
 
 def verify(payload: bytes, signature: str, secret: str) -> dict:
@@ -59,7 +58,7 @@ def verify(payload: bytes, signature: str, secret: str) -> dict:
 
 
 def process(event: dict, payload: bytes) -> Result:
-    """Store the event and apply it, in one transaction. The caller sends the signals."""
+    """Store the event, apply it and send its signals, in one transaction."""
     row = PaymentEvent(
         event_id=event["id"], type=str(event["type"])[:100], payload=payload.decode("utf-8")
     )
@@ -68,7 +67,7 @@ def process(event: dict, payload: bytes) -> Result:
             db.session.add(row)
     except IntegrityError:
         db.session.rollback()
-        return Result(duplicate=True, outcome="duplicate", signals=[])
+        return Result(duplicate=True, outcome="duplicate")
     handler = HANDLERS.get(event["type"])
     if handler is None:
         row.outcome = "ignored: not an event Legami acts on"
@@ -76,8 +75,9 @@ def process(event: dict, payload: bytes) -> Result:
     else:
         donation, row.outcome, pending = handler(event["data"]["object"], _created(event))
         row.donation_id = donation.id if donation is not None else None
+    transitions.send(pending)
     db.session.commit()
-    return Result(duplicate=False, outcome=row.outcome, signals=pending)
+    return Result(duplicate=False, outcome=row.outcome)
 
 
 def _id(value) -> str | None:

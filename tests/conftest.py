@@ -4,6 +4,9 @@ import os
 import shutil
 import socket
 import threading
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -191,3 +194,66 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
+
+    USER, PASSWORD = "legami", "smtp-secret"
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.logins: list[str] = []
+        server = self
+
+        class Handler:
+            async def handle_DATA(self, smtp, session, envelope):
+                server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+                server.messages.append(
+                    message_from_bytes(envelope.content, policy=email_policy.default)
+                )
+                return "250 OK"
+
+        def authenticate(smtp, session, envelope, mechanism, auth_data):
+            ok = (auth_data.login.decode(), auth_data.password.decode()) == (
+                self.USER,
+                self.PASSWORD,
+            )
+            if ok:
+                self.logins.append(auth_data.login.decode())
+            return AuthResult(success=ok)
+
+        self.port = free_port()
+        self.controller = Controller(
+            Handler(),
+            hostname="127.0.0.1",
+            port=self.port,
+            authenticator=authenticate,
+            auth_require_tls=False,
+        )
+        self.controller.start()
+        self.url = f"smtp://{self.USER}:{self.PASSWORD}@127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.controller.stop()
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A running SMTP server, and the app configured to send through it."""
+    server = SmtpServer()
+    app.config["SMTP_URL"] = server.url
+    yield server
+    server.stop()
+
+
+def deliver_queued(app) -> None:
+    """Run the mail queue, as the scheduler would."""
+    from mailing.queue import send_due
+
+    with app.app_context():
+        send_due()

@@ -1,8 +1,8 @@
-"""donations: donors, gifts, monthly gifts, refunds, events, statements, audit log
+"""donations: donors, gifts, monthly gifts, refunds, events, statements, mail queue, audit log
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 07:36:23.284193
+Create Date: 2026-11-25 08:05:24.037290
 
 """
 from alembic import op
@@ -189,6 +189,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_donations_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_donations_stripe_charge_id'), ['stripe_charge_id'], unique=False)
 
+    op.create_table('mail_jobs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('donation_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', legami.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('not_before', legami.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', legami.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['donation_id'], ['donations.id'], name=op.f('fk_mail_jobs_donation_id_donations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_jobs')),
+    sa.UniqueConstraint('kind', 'donation_id', name='uq_mail_jobs_kind_donation')
+    )
+    with op.batch_alter_table('mail_jobs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mail_jobs_donation_id'), ['donation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mail_jobs_not_before'), ['not_before'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mail_jobs_sent_at'), ['sent_at'], unique=False)
+
     op.create_table('payment_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('provider', sa.String(length=20), nullable=False),
@@ -271,6 +289,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_payment_events_donation_id'))
 
     op.drop_table('payment_events')
+    with op.batch_alter_table('mail_jobs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mail_jobs_sent_at'))
+        batch_op.drop_index(batch_op.f('ix_mail_jobs_not_before'))
+        batch_op.drop_index(batch_op.f('ix_mail_jobs_donation_id'))
+
+    op.drop_table('mail_jobs')
     with op.batch_alter_table('donations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_donations_stripe_charge_id'))
         batch_op.drop_index(batch_op.f('ix_donations_status'))

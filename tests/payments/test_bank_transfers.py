@@ -12,6 +12,7 @@ from legami.models import AuditEntry
 from payments.models import Donation, StatementLine
 from payments.references import find_references
 from tests import factories
+from tests.payments.test_card_gifts import _mails
 
 CAMT = """<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
@@ -51,7 +52,7 @@ def campaign():
     return factories.campaign(goal_cents=100_000)
 
 
-def test_a_transfer_shows_and_mails_the_bank_details(app, client, campaign):
+def test_a_transfer_shows_and_mails_the_bank_details(app, client, campaign, smtp_server):
     donation = _pledge(client, campaign)
     assert donation.status == "pending" and donation.method == "bank_transfer"
     assert find_references(donation.payment_reference) == [donation.payment_reference]
@@ -59,9 +60,7 @@ def test_a_transfer_shows_and_mails_the_bank_details(app, client, campaign):
     assert donation.payment_reference in page
     assert "IT53 X050 3411 4000 0000 0012 345" in page
     assert campaign.organisation.name in page
-    from tests.payments.test_card_gifts import _outbox
-
-    [mail] = _outbox(app)
+    [mail] = _mails(app, smtp_server)
     assert "To: luca@example.org" in mail
     assert donation.payment_reference in mail and "IT53 X050 3411 4000 0000 0012 345" in mail
 

@@ -5,9 +5,6 @@ import json
 import re
 import threading
 import time
-from email import policy
-from email.parser import BytesParser
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -19,20 +16,17 @@ from legami.models import AuditEntry
 from payments import stripe_gateway
 from payments.models import Donation, PaymentEvent, RecurringGift
 from tests import factories
+from tests.conftest import deliver_queued
 from tests.payments.conftest import deliver, event, sign
 
 
-def _outbox(app) -> list[str]:
-    """The mails Legami wrote to its outbox, as headers and decoded text."""
-    folder = Path(app.config["OUTBOX_FOLDER"])
-    texts = []
-    for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
-        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-        texts.append(
-            f"To: {message['To']}\nSubject: {message['Subject']}\n\n"
-            + message.get_body(("plain",)).get_content()
-        )
-    return texts
+def _mails(app, smtp) -> list[str]:
+    """Run the mail queue, then read what the SMTP server received: headers and text."""
+    deliver_queued(app)
+    return [
+        f"To: {m['To']}\nSubject: {m['Subject']}\n\n" + m.get_body(("plain",)).get_content()
+        for m in smtp.messages
+    ]
 
 
 def _give(client, campaign, **overrides):
@@ -70,7 +64,9 @@ def campaign():
     return factories.campaign(goal_cents=1_000_000, pacts=[factories.pact(title="Un tetto")])
 
 
-def test_card_gift_created_confirmed_and_succeeded_by_the_webhook(stripe_app, client, campaign):
+def test_card_gift_created_confirmed_and_succeeded_by_the_webhook(
+    stripe_app, client, campaign, smtp_server
+):
     response = _give(client, campaign, cover_fee="y")
     assert response.status_code == 302
     donation = db.session.scalar(select(Donation))
@@ -96,13 +92,15 @@ def test_card_gift_created_confirmed_and_succeeded_by_the_webhook(stripe_app, cl
     campaign = db.session.get(Campaign, campaign.id)
     assert (campaign.raised_cents, campaign.gift_count) == (donation.amount_cents, 1)
     assert "Thank you!" in client.get(f"/dona/{donation.token}/grazie?lang=en").text
-    mails = _outbox(stripe_app)
+    mails = _mails(stripe_app, smtp_server)
     assert len(mails) == 1
     assert "To: maria.rossi@example.org" in mails[0]
     assert "Un tetto" in mails[0]
 
 
-def test_the_same_event_twenty_times_makes_one_gift_and_one_mail(stripe_app, client, campaign):
+def test_the_same_event_twenty_times_makes_one_gift_and_one_mail(
+    stripe_app, client, campaign, smtp_server
+):
     _give(client, campaign)
     donation = db.session.scalar(select(Donation))
     payload = event("payment_intent.succeeded", _pay(donation.stripe_payment_intent_id))
@@ -111,10 +109,10 @@ def test_the_same_event_twenty_times_makes_one_gift_and_one_mail(stripe_app, cli
     assert sum(a.json["duplicate"] for a in answers) == 19
     assert db.session.scalar(select(func.count()).select_from(PaymentEvent)) == 1
     assert db.session.get(Campaign, campaign.id).gift_count == 1
-    assert len(_outbox(stripe_app)) == 1
+    assert len(_mails(stripe_app, smtp_server)) == 1
 
 
-def test_a_refund_before_the_success_still_ends_refunded(stripe_app, client, campaign):
+def test_a_refund_before_the_success_still_ends_refunded(stripe_app, client, campaign, smtp_server):
     _give(client, campaign)
     donation = db.session.scalar(select(Donation))
     intent = _pay(donation.stripe_payment_intent_id)
@@ -126,7 +124,7 @@ def test_a_refund_before_the_success_still_ends_refunded(stripe_app, client, cam
     assert donation.status == "refunded"
     assert donation.refunded_cents == donation.amount_cents
     assert db.session.get(Campaign, campaign.id).raised_cents == 0
-    assert _outbox(stripe_app) == []  # nothing to thank for
+    assert _mails(stripe_app, smtp_server) == []  # nothing to thank for
 
 
 def test_partial_then_full_refund_through_stripe(stripe_app, client, login, campaign):
@@ -208,7 +206,9 @@ def test_bad_webhooks_are_refused_and_store_nothing(stripe_app, client):
     assert row.type == "customer.created" and row.outcome.startswith("ignored")
 
 
-def test_monthly_gift_with_two_paid_invoices_makes_two_gifts(stripe_app, client, campaign):
+def test_monthly_gift_with_two_paid_invoices_makes_two_gifts(
+    stripe_app, client, campaign, smtp_server
+):
     response = _give(client, campaign, frequency="monthly", amount="other", other_amount="15")
     gift = db.session.scalar(select(RecurringGift))
     assert response.headers["Location"].endswith(f"/dona/mensile/{gift.token}")
@@ -235,7 +235,7 @@ def test_monthly_gift_with_two_paid_invoices_makes_two_gifts(stripe_app, client,
     ] * 2
     assert db.session.get(RecurringGift, gift.id).status == "active"
     assert db.session.get(Campaign, campaign.id).raised_cents == 3000
-    mails = _outbox(stripe_app)
+    mails = _mails(stripe_app, smtp_server)
     assert len(mails) == 2
     link = re.search(r"(http://localhost/dona/mensile/annulla/\S+)", mails[0]).group(1)
     deliver(client, event("invoice.payment_failed", {**invoice, "id": "in_third"}))
@@ -271,7 +271,7 @@ def test_staff_stop_a_monthly_gift(stripe_app, client, login, campaign):
 
 
 @pytest.mark.postgres
-def test_concurrent_deliveries_make_one_success(stripe_app, client, campaign):
+def test_concurrent_deliveries_make_one_success(stripe_app, client, campaign, smtp_server):
     _give(client, campaign)
     donation = db.session.scalar(select(Donation))
     payload = event("payment_intent.succeeded", _pay(donation.stripe_payment_intent_id))
@@ -294,4 +294,4 @@ def test_concurrent_deliveries_make_one_success(stripe_app, client, campaign):
     db.session.expire_all()
     assert db.session.get(Campaign, campaign.id).gift_count == 1
     assert db.session.scalar(select(func.count()).select_from(PaymentEvent)) == 1
-    assert len(_outbox(stripe_app)) == 1
+    assert len(_mails(stripe_app, smtp_server)) == 1

@@ -1,0 +1,26 @@
+"""Mail waiting to be sent, written in the same transaction as the change that causes it."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from legami.extensions import db
+from legami.timeutil import UTCDateTime, now_utc
+
+
+class MailJob(db.Model):
+    """One mail to send about one donation. The unique key makes it at most one per kind:
+    a repeated webhook or a second worker cannot queue the same thank-you twice."""
+
+    __tablename__ = "mail_jobs"
+    __table_args__ = (UniqueConstraint("kind", "donation_id", name="uq_mail_jobs_kind_donation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")

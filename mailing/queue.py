@@ -1,0 +1,79 @@
+"""The mail queue: receivers add jobs inside the sender's transaction; `send_due` delivers.
+
+Delivery is at least once at the SMTP boundary: a crash after the server accepted a mail
+but before `sent_at` is committed sends that one mail again on the next run.
+"""
+
+from collections.abc import Callable
+from datetime import timedelta
+from email.message import EmailMessage
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from legami.extensions import db
+from legami.timeutil import now_utc
+from mailing.models import MailJob
+from mailing.transport import send
+
+MAX_ATTEMPTS = 8
+# kind -> function(donation_id) -> the message, or None when it no longer applies
+RENDERERS: dict[str, Callable[[int], EmailMessage | None]] = {}
+
+
+def enqueue(kind: str, donation_id: int) -> None:
+    """Queue a mail in the current transaction; a second one of the same kind is ignored."""
+    exists = db.session.scalar(
+        select(MailJob.id).where(MailJob.kind == kind, MailJob.donation_id == donation_id)
+    )
+    if exists is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(MailJob(kind=kind, donation_id=donation_id))
+        except IntegrityError:
+            pass  # queued a moment ago by a concurrent request
+
+
+def send_due(limit: int = 200) -> int:
+    """Send what is due; returns how many went out. Safe to run in several processes."""
+    # Mail templates build links with url_for, which needs a request: the public address's.
+    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]):
+        return _send_due(limit)
+
+
+def _send_due(limit: int) -> int:
+    ids = db.session.scalars(
+        select(MailJob.id)
+        .where(
+            MailJob.sent_at.is_(None),
+            MailJob.not_before <= now_utc(),
+            MailJob.attempts < MAX_ATTEMPTS,
+        )
+        .order_by(MailJob.id)
+        .limit(limit)
+    ).all()
+    db.session.commit()
+    sent = 0
+    for job_id in ids:
+        job = db.session.scalar(
+            select(MailJob)
+            .where(MailJob.id == job_id, MailJob.sent_at.is_(None))
+            .with_for_update(skip_locked=True)
+        )
+        if job is None:
+            continue  # another process has it
+        try:
+            message = RENDERERS[job.kind](job.donation_id)
+            if message is not None:
+                send(message)
+        except OSError as exc:  # SMTP and socket errors: try again later, backing off
+            job.attempts += 1
+            job.last_error = str(exc)[:1000]
+            job.not_before = now_utc() + timedelta(minutes=2**job.attempts)
+            current_app.logger.warning("mail job %s failed: %s", job.id, exc)
+        else:
+            job.sent_at = now_utc()
+            sent += 1
+        db.session.commit()
+    return sent
