@@ -10,7 +10,6 @@ from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from legami.extensions import db
 from legami.timeutil import now_utc
@@ -23,16 +22,13 @@ RENDERERS: dict[str, Callable[[int], EmailMessage | None]] = {}
 
 
 def enqueue(kind: str, donation_id: int) -> None:
-    """Queue a mail in the current transaction; a second one of the same kind is ignored."""
-    exists = db.session.scalar(
-        select(MailJob.id).where(MailJob.kind == kind, MailJob.donation_id == donation_id)
-    )
-    if exists is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(MailJob(kind=kind, donation_id=donation_id))
-        except IntegrityError:
-            pass  # queued a moment ago by a concurrent request
+    """Queue a mail in the current transaction.
+
+    Payments sends each signal once per change (under the donation's row lock), so no check
+    is needed here; the unique key on (kind, donation) is the backstop that would refuse a
+    second thank-you for the same gift.
+    """
+    db.session.add(MailJob(kind=kind, donation_id=donation_id))
 
 
 def send_due(limit: int = 200) -> int:

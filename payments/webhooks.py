@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import stripe
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from legami.extensions import db
+from legami.timeutil import now_utc
 from payments import transitions
 from payments.models import (
     Donation,
@@ -59,25 +61,37 @@ def verify(payload: bytes, signature: str, secret: str) -> dict:
 
 def process(event: dict, payload: bytes) -> Result:
     """Store the event, apply it and send its signals, in one transaction."""
-    row = PaymentEvent(
-        event_id=event["id"], type=str(event["type"])[:100], payload=payload.decode("utf-8")
+    # ON CONFLICT DO NOTHING: a concurrent insert of the same id waits for the first to
+    # commit, then inserts nothing; no exception, no savepoint.
+    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else postgresql_insert
+    row_id = db.session.scalar(
+        insert(PaymentEvent)
+        .values(
+            provider="stripe",
+            event_id=event["id"],
+            type=str(event["type"])[:100],
+            payload=payload.decode("utf-8"),
+            outcome="",
+            received_at=now_utc(),
+        )
+        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        .returning(PaymentEvent.id)
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
+    if row_id is None:
         db.session.rollback()
         return Result(duplicate=True, outcome="duplicate")
     handler = HANDLERS.get(event["type"])
-    if handler is None:
-        row.outcome = "ignored: not an event Legami acts on"
-        pending = []
-    else:
-        donation, row.outcome, pending = handler(event["data"]["object"], _created(event))
-        row.donation_id = donation.id if donation is not None else None
+    donation, outcome, pending = None, "ignored: not an event Legami acts on", []
+    if handler is not None:
+        donation, outcome, pending = handler(event["data"]["object"], _created(event))
     transitions.send(pending)
+    db.session.execute(
+        update(PaymentEvent)
+        .where(PaymentEvent.id == row_id)
+        .values(outcome=outcome, donation_id=donation.id if donation is not None else None)
+    )
     db.session.commit()
-    return Result(duplicate=False, outcome=row.outcome)
+    return Result(duplicate=False, outcome=outcome)
 
 
 def _id(value) -> str | None:

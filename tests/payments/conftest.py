@@ -18,12 +18,14 @@ WEBHOOK_SECRET = "whsec_test_legami"
 
 
 @pytest.fixture(scope="session")
-def localstripe():
+def localstripe(tmp_path_factory):
     port = free_port()
+    log = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "localstripe", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        # --from-scratch: never load the state another run left in /tmp/localstripe.pickle
+        [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -35,7 +37,7 @@ def localstripe():
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
-                pytest.fail("localstripe did not start")
+                pytest.fail(f"localstripe did not start:\n{log.read_text()[-2000:]}")
             time.sleep(0.2)
     yield url
     process.terminate()
