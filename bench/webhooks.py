@@ -23,6 +23,9 @@ from bench.harness import get, gunicorn, instance, load
 GIFTS = 5_000
 SECRET = "whsec_bench"
 TARGET = 0.3
+# Webhooks wait on the database (a durable commit each); more workers than cores overlap the
+# waits. The bare route runs on the same server, so the ratio stays like for like.
+WORKERS = 4
 
 
 def prepare(env: dict) -> list[tuple[int, str]]:
@@ -97,7 +100,7 @@ def verify(env: dict) -> tuple[int, int, int]:
         events = db.session.scalar(select(func.count()).select_from(PaymentEvent))
         from campaigns.models import Campaign
 
-        gifts = db.session.scalar(select(Campaign.gift_count))
+        gifts = db.session.scalars(select(Campaign)).one().gift_count
         db.engine.dispose()
     return succeeded, events, gifts
 
@@ -105,7 +108,7 @@ def verify(env: dict) -> tuple[int, int, int]:
 def main() -> None:
     with instance({"STRIPE_WEBHOOK_SECRET": SECRET, "SMTP_URL": ""}) as (_, env):
         rows = prepare(env)
-        with gunicorn(env) as url:
+        with gunicorn(env, workers=WORKERS) as url:
             load(get(url + "/bench/bare", 200))
             bare_rate, statuses = load(get(url + "/bench/bare", GIFTS))
             assert set(statuses) == {200}

@@ -3,8 +3,8 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, String, Table, Text, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from legami.extensions import db
 from legami.models import Organisation
@@ -101,9 +101,6 @@ class Campaign(db.Model):
         _in("status", CampaignStatus),
         CheckConstraint("goal_cents > 0", name="goal_positive"),
         CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
-        # Kept current by the donations module: the one place the raised figure is read from.
-        CheckConstraint("raised_cents >= 0", name="raised_not_negative"),
-        CheckConstraint("gift_count >= 0", name="gift_count_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,8 +115,6 @@ class Campaign(db.Model):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default=CampaignStatus.DRAFT, index=True)
-    raised_cents: Mapped[int] = mapped_column(default=0)
-    gift_count: Mapped[int] = mapped_column(default=0)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -157,3 +152,45 @@ class Update(db.Model):
     body: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     campaign: Mapped[Campaign] = relationship(back_populates="updates")
+
+
+TOTAL_SLOTS = 16
+
+
+class CampaignTotal(db.Model):
+    """The one place the raised figure and gift count live, kept current by the donations
+    module in the same transaction as each gift.
+
+    Spread over slots (a gift adds to slot `donation id % 16`) so that concurrent gifts lock
+    different rows instead of queueing on one; the campaign's figure is their sum.
+    """
+
+    __tablename__ = "campaign_totals"
+    __table_args__ = (
+        CheckConstraint(f"slot >= 0 AND slot < {TOTAL_SLOTS}", name="slot_range"),
+        # No `>= 0` checks: an upsert's candidate row carries a refund's negative delta, and
+        # both engines check it before resolving the conflict. A gift and its refunds use
+        # the same slot, so no slot's sum goes below zero.
+    )
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    raised_cents: Mapped[int] = mapped_column(default=0)
+    gift_count: Mapped[int] = mapped_column(default=0)
+
+
+# Loaded with every campaign in the same SELECT: the sum of its slots.
+Campaign.raised_cents = column_property(
+    select(func.coalesce(func.sum(CampaignTotal.raised_cents), 0))
+    .where(CampaignTotal.campaign_id == Campaign.id)
+    .correlate_except(CampaignTotal)
+    .scalar_subquery()
+)
+Campaign.gift_count = column_property(
+    select(func.coalesce(func.sum(CampaignTotal.gift_count), 0))
+    .where(CampaignTotal.campaign_id == Campaign.id)
+    .correlate_except(CampaignTotal)
+    .scalar_subquery()
+)

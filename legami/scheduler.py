@@ -21,8 +21,13 @@ def build(app, blocking: bool):
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
     for job_id, func, seconds in app.extensions.get("legami.jobs", []):
         scheduler.add_job(
-            _in_context(app, func), "interval", seconds=seconds, id=job_id,
-            replace_existing=True, coalesce=True, max_instances=1,
+            _in_context(app, func),
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
             misfire_grace_time=GRACE_SECONDS,
         )
     return scheduler

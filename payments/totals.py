@@ -1,20 +1,11 @@
-"""The campaign's raised figure and gift count: succeeded gifts, net of refunds.
+"""What a donation adds to its campaign's raised figure: succeeded gifts, net of refunds."""
 
-Each change to a donation moves the totals by its difference in the same transaction, with
-`SET raised_cents = raised_cents + :delta` in SQL: the row lock makes concurrent gifts add up
-exactly, and the cost does not grow with the number of gifts. `recount` rebuilds them from
-the donations (bulk loads, and checks).
-"""
-
-from sqlalchemy import update
-
-from campaigns.models import Campaign
-from legami.extensions import db
+from campaigns import totals
 from payments.models import Donation, Status
 
 
 def counted(donation: Donation) -> tuple[int, int]:
-    """What this donation adds to its campaign: (cents, gifts)."""
+    """(cents, gifts) this donation adds to its campaign."""
     if donation.status == Status.SUCCEEDED:
         return donation.amount_cents - donation.refunded_cents, 1
     if donation.status == Status.REFUNDED:
@@ -22,13 +13,7 @@ def counted(donation: Donation) -> tuple[int, int]:
     return 0, 0
 
 
-def move(campaign_id: int, before: tuple[int, int], after: tuple[int, int]) -> None:
-    cents, gifts = after[0] - before[0], after[1] - before[1]
-    if cents or gifts:
-        db.session.execute(
-            update(Campaign)
-            .where(Campaign.id == campaign_id)
-            .values(
-                raised_cents=Campaign.raised_cents + cents, gift_count=Campaign.gift_count + gifts
-            )
-        )
+def move(donation: Donation, before: tuple[int, int]) -> None:
+    """Add the change since `before` to the campaign, in the donation's transaction."""
+    after = counted(donation)
+    totals.add(donation.campaign_id, donation.id, after[0] - before[0], after[1] - before[1])

@@ -38,7 +38,7 @@ def mark_succeeded(
     donation.received_on = received_on or when.astimezone(ROME).date()
     if donation.status in (Status.PENDING, Status.FAILED, Status.CANCELLED):
         donation.status = Status.SUCCEEDED
-    move(donation.campaign_id, before, counted(donation))
+    move(donation, before)
     return [(signals.donation_succeeded, {"donation": donation})]
 
 
@@ -72,7 +72,7 @@ def record_refunded_total(donation: Donation, refunded_cents: int) -> list:
         if not full:  # part of the gift stays given: it is thanked and receipted
             pending.append((signals.donation_succeeded, {"donation": donation}))
     donation.status = Status.REFUNDED if full else Status.SUCCEEDED
-    move(donation.campaign_id, before, counted(donation))
+    move(donation, before)
     pending.append(
         (signals.donation_refunded, {"donation": donation, "refunded_cents": refunded_cents})
     )

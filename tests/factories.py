@@ -7,7 +7,15 @@ from datetime import timedelta
 from PIL import Image
 from stdnum import luhn
 
-from campaigns.models import Campaign, CampaignStatus, Lab, Pact, PlaceKind, ProgrammeStatus
+from campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    CampaignTotal,
+    Lab,
+    Pact,
+    PlaceKind,
+    ProgrammeStatus,
+)
 from legami.extensions import db
 from legami.models import EntityType, Organisation, User
 from legami.timeutil import today_rome
@@ -109,9 +117,16 @@ def campaign(**overrides) -> Campaign:
     }
     if "organisation" not in data:
         data["organisation"] = organisation()
+    raised, gifts = data.pop("raised_cents", 0), data.pop("gift_count", 0)
     row = Campaign(**data)
     db.session.add(row)
+    db.session.flush()
+    if raised or gifts:
+        db.session.add(
+            CampaignTotal(campaign_id=row.id, slot=0, raised_cents=raised, gift_count=gifts)
+        )
     db.session.commit()
+    db.session.refresh(row)
     return row
 
 

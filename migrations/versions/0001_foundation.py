@@ -111,17 +111,13 @@ def upgrade():
     sa.Column('starts_on', sa.Date(), nullable=False),
     sa.Column('ends_on', sa.Date(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('raised_cents', sa.Integer(), nullable=False),
-    sa.Column('gift_count', sa.Integer(), nullable=False),
     sa.Column('published_at', legami.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.Column('closed_at', legami.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', legami.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', legami.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('draft', 'live', 'ended', 'archived')", name=op.f('ck_campaigns_status')),
     sa.CheckConstraint('ends_on >= starts_on', name=op.f('ck_campaigns_ends_after_start')),
-    sa.CheckConstraint('gift_count >= 0', name=op.f('ck_campaigns_gift_count_not_negative')),
     sa.CheckConstraint('goal_cents > 0', name=op.f('ck_campaigns_goal_positive')),
-    sa.CheckConstraint('raised_cents >= 0', name=op.f('ck_campaigns_raised_not_negative')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_campaigns_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns')),
     sa.UniqueConstraint('slug', name=op.f('uq_campaigns_slug'))
@@ -153,6 +149,15 @@ def upgrade():
     sa.ForeignKeyConstraint(['pact_id'], ['pacts.id'], name=op.f('fk_campaign_pacts_pact_id_pacts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('campaign_id', 'pact_id', name=op.f('pk_campaign_pacts'))
     )
+    op.create_table('campaign_totals',
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('slot', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('raised_cents', sa.Integer(), nullable=False),
+    sa.Column('gift_count', sa.Integer(), nullable=False),
+    sa.CheckConstraint('slot >= 0 AND slot < 16', name=op.f('ck_campaign_totals_slot_range')),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_campaign_totals_campaign_id_campaigns'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('campaign_id', 'slot', name=op.f('pk_campaign_totals'))
+    )
     op.create_table('campaign_updates',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=False),
@@ -174,6 +179,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_campaign_updates_campaign_id'))
 
     op.drop_table('campaign_updates')
+    op.drop_table('campaign_totals')
     op.drop_table('campaign_pacts')
     op.drop_table('campaign_labs')
     op.drop_table('user_roles')
