@@ -62,7 +62,10 @@ def test_a_transfer_shows_and_mails_the_bank_details(app, client, campaign, smtp
     assert campaign.organisation.name in page
     [mail] = _mails(app, smtp_server)
     assert "To: luca@example.org" in mail
-    assert donation.payment_reference in mail and "IT53 X050 3411 4000 0000 0012 345" in mail
+    assert f"Subject: Come completare la tua donazione a {campaign.title}" in mail
+    assert "IBAN: IT53 X050 3411 4000 0000 0012 345" in mail
+    assert f"Causale: {donation.payment_reference} Donazione {campaign.title}" in mail
+    assert "Importo: 50\xa0€" in mail
 
 
 def test_treasurer_confirms_by_hand_once(app, client, login, campaign):

@@ -95,7 +95,32 @@ def test_card_gift_created_confirmed_and_succeeded_by_the_webhook(
     mails = _mails(stripe_app, smtp_server)
     assert len(mails) == 1
     assert "To: maria.rossi@example.org" in mails[0]
-    assert "Un tetto" in mails[0]
+    assert f"Subject: Grazie per la tua donazione a {campaign.title}" in mails[0]
+    assert "La tua donazione di 51\xa0€" in mails[0]
+    assert 'il patto gener-attivo "Un tetto": http://localhost/patti/' in mails[0]
+    assert smtp_server.envelopes[0][1] == ["maria.rossi@example.org"]
+    assert smtp_server.logins == ["legami"]
+
+
+def test_an_english_donor_is_thanked_in_english(stripe_app, client, campaign, smtp_server):
+    client.post(
+        f"/campagne/{campaign.slug}/dona?lang=en",
+        data={
+            "amount": "2000",
+            "frequency": "one_off",
+            "method": "card",
+            "donor_kind": "person",
+            "first_name": "Jane",
+            "last_name": "Doe",
+            "email": "jane@example.org",
+        },
+    )
+    donation = db.session.scalar(select(Donation))
+    assert donation.donor.language == "en"
+    deliver(client, event("payment_intent.succeeded", _pay(donation.stripe_payment_intent_id)))
+    [mail] = _mails(stripe_app, smtp_server)
+    assert f"Subject: Thank you for your gift to {campaign.title}" in mail
+    assert "Dear Jane Doe," in mail and "Your gift of €20 " in mail
 
 
 def test_the_same_event_twenty_times_makes_one_gift_and_one_mail(
