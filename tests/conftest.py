@@ -225,7 +225,7 @@ class SmtpServer:
             )
             if ok:
                 self.logins.append(auth_data.login.decode())
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)
 
         self.port = free_port()
         self.controller = Controller(
