@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 from campaigns.models import Campaign, CampaignStatus, Lab, Pact
 from campaigns.progress import progress
 from legami.extensions import db
+from legami.page_cache import cached_page
 
 bp = Blueprint("campaigns", __name__)
 
@@ -14,6 +15,7 @@ PUBLIC_LISTED = (CampaignStatus.LIVE, CampaignStatus.ENDED)
 
 
 @bp.get("/")
+@cached_page
 def home():
     live = db.session.scalars(
         select(Campaign)
@@ -47,6 +49,7 @@ def load_campaign(slug: str) -> Campaign:
 
 
 @bp.get("/campagne/<slug>")
+@cached_page
 def campaign(slug: str):
     found = load_campaign(slug)
     if not found.is_public:
@@ -59,12 +62,14 @@ def _listed(campaigns: list[Campaign]) -> list[Campaign]:
 
 
 @bp.get("/patti/<slug>")
+@cached_page
 def pact(slug: str):
     found = db.first_or_404(select(Pact).where(Pact.slug == slug))
     return render_template("campaigns/pact.html", pact=found, campaigns=_listed(found.campaigns))
 
 
 @bp.get("/laboratori/<slug>")
+@cached_page
 def lab(slug: str):
     found = db.first_or_404(select(Lab).where(Lab.slug == slug))
     return render_template("campaigns/lab.html", lab=found, campaigns=_listed(found.campaigns))

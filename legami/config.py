@@ -40,6 +40,7 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        "PAGE_CACHE_SECONDS": float(env.get("PAGE_CACHE_SECONDS", "2")),
         "API_PAGE_SIZE": 20,
         "API_MAX_PAGE_SIZE": 100,
     }

@@ -1,9 +1,7 @@
 """Italian first, English by choice; money and dates formatted by locale."""
 
 from datetime import date, datetime
-from urllib.parse import urlsplit
-
-from flask import Blueprint, redirect, request, session, url_for
+from flask import request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale
 
 from legami.money import format_money
@@ -11,28 +9,22 @@ from legami.money import format_money
 LANGUAGES = {"it": "Italiano", "en": "English"}
 DEFAULT = "it"
 
-bp = Blueprint("i18n", __name__)
-
-
 def select_locale() -> str:
-    wanted = request.args.get("lang") or session.get("lang")
-    return wanted if wanted in LANGUAGES else DEFAULT
+    """`?lang=en` chooses and remembers the language; otherwise the remembered one, or Italian.
+
+    A link, not a form: public pages then carry no per-visitor token and can be cached.
+    """
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        if session.get("lang") != chosen:
+            session["lang"] = chosen
+        return chosen
+    remembered = session.get("lang")
+    return remembered if remembered in LANGUAGES else DEFAULT
 
 
 def current_language() -> str:
     return str(get_locale() or DEFAULT)
-
-
-@bp.post("/language")
-def set_language():
-    """The language switch: remembered in the session, then back where the visitor was."""
-    code = request.form.get("lang", DEFAULT)
-    session["lang"] = code if code in LANGUAGES else DEFAULT
-    target = request.form.get("next", "")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        target = "/"
-    return redirect(target)
 
 
 def money(cents: int, currency: str = "EUR") -> str:
@@ -51,7 +43,6 @@ def when(value: date | datetime | None, fmt: str = "medium") -> str:
 
 def init_app(app, babel) -> None:
     babel.init_app(app, locale_selector=select_locale)
-    app.register_blueprint(bp)
     app.add_template_filter(money, "money")
     app.add_template_filter(when, "when")
     app.jinja_env.globals.update(

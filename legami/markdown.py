@@ -1,5 +1,7 @@
 """Markdown rendered, then sanitised: stories are written by staff but shown to everyone."""
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -44,7 +46,9 @@ _ATTRIBUTES = {
 }
 
 
+@lru_cache(maxsize=2048)
 def render_markdown(text: str) -> Markup:
+    """Cached by text: stories and updates change rarely and are shown on every page view."""
     html = _md.render(text or "")
     return Markup(
         nh3.clean(

@@ -1,6 +1,7 @@
 """Money is integer cents plus a currency code; never float."""
 
 import re
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
 from babel import Locale
@@ -11,6 +12,7 @@ def cents_to_decimal(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
+@lru_cache(maxsize=4096)
 def format_money(cents: int, currency: str = "EUR", locale: str = "it_IT") -> str:
     """`1.234,50 €` by the locale's rules; whole amounts drop the `,00`."""
     amount = cents_to_decimal(cents)

@@ -54,6 +54,7 @@ def make_test_app(database_url: str, instance: Path, **config):
         "SMTP_URL": "",
         "BASE_URL": "http://localhost",
         "RATELIMIT_ENABLED": False,
+        "PAGE_CACHE_SECONDS": 0,
         **config,
     }
     return create_app(settings, str(instance))

@@ -66,13 +66,12 @@ def test_italian_by_default_and_english_by_choice(client):
     home = client.get("/").text
     assert '<html lang="it">' in home
     assert "Campagne in corso" in home and "Live campaigns" not in home
-    switched = client.post("/language", data={"lang": "en", "next": "/"})
-    assert switched.status_code == 302 and switched.headers["Location"] == "/"
-    english = client.get("/").text
+    assert 'href="/?lang=en" hreflang="en"' in home
+    english = client.get("/?lang=en").text
     assert '<html lang="en">' in english and "Live campaigns" in english
+    assert '<html lang="en">' in client.get("/").text  # remembered
     assert "Campagne in corso" in client.get("/?lang=it").text
-    # An unknown language or an outside address falls back safely.
-    client.post("/language", data={"lang": "xx", "next": "https://evil.example/"})
+    client.get("/?lang=xx")  # an unknown language changes nothing
     assert '<html lang="it">' in client.get("/").text
 
 
