@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import get, gunicorn, instance, load  # noqa: E402
+from bench.harness import get, gunicorn, instance, load
 
 REQUESTS = 3_000
 WARM_UP = 200
@@ -27,8 +27,11 @@ def main() -> None:
         subprocess.run([str(legami), "demo"], env=env, check=True, capture_output=True)
         with gunicorn(env, workers=2) as url:
             rates = {}
-            for name, path in (("bare route", "/bench/bare"), ("home page", "/"),
-                               ("campaign page", CAMPAIGN)):
+            for name, path in (
+                ("bare route", "/bench/bare"),
+                ("home page", "/"),
+                ("campaign page", CAMPAIGN),
+            ):
                 load(get(url + path, WARM_UP))
                 rate, statuses = load(get(url + path, REQUESTS))
                 assert set(statuses) == {200}, (path, set(statuses))

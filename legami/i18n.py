@@ -1,6 +1,7 @@
 """Italian first, English by choice; money and dates formatted by locale."""
 
 from datetime import date, datetime
+
 from flask import request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale
 
@@ -8,6 +9,7 @@ from legami.money import format_money
 
 LANGUAGES = {"it": "Italiano", "en": "English"}
 DEFAULT = "it"
+
 
 def select_locale() -> str:
     """`?lang=en` chooses and remembers the language; otherwise the remembered one, or Italian.

@@ -1,8 +1,8 @@
 """Money is integer cents plus a currency code; never float."""
 
 import re
-from functools import lru_cache
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import format_currency
