@@ -68,7 +68,12 @@ def gunicorn(env: dict, workers: int = 2):
         yield url
     finally:
         process.terminate()
-        process.wait(15)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            # A worker stuck in a request would hold the graceful stop; never leave it behind.
+            process.kill()
+            process.wait()
 
 
 def _send(request: urllib.request.Request) -> int:
@@ -80,11 +85,20 @@ def _send(request: urllib.request.Request) -> int:
         return exc.code
 
 
-def load(requests: list[urllib.request.Request], concurrency: int = 8) -> tuple[float, list[int]]:
-    """Send all requests from `concurrency` threads; returns (requests per second, statuses)."""
+def load(
+    requests: list[urllib.request.Request], concurrency: int = 8, timeout: float | None = None
+) -> tuple[float, list[int]]:
+    """Send all requests from `concurrency` threads; returns (requests per second, statuses).
+
+    Raises TimeoutError when they are not all answered within `timeout` seconds.
+    """
     started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        statuses = list(pool.map(_send, requests))
+    pool = ThreadPoolExecutor(concurrency)
+    try:
+        statuses = list(pool.map(_send, requests, timeout=timeout))
+    finally:
+        # After a timeout, drop the requests not yet sent instead of waiting for them all.
+        pool.shutdown(cancel_futures=True)
     return len(requests) / (time.perf_counter() - started), statuses
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from legami.extensions import db
 from legami.timeutil import now_utc
@@ -28,7 +28,7 @@ def enqueue(kind: str, donation_id: int) -> None:
     is needed here; the unique key on (kind, donation) is the backstop that would refuse a
     second thank-you for the same gift.
     """
-    db.session.add(MailJob(kind=kind, donation_id=donation_id))
+    db.session.execute(insert(MailJob).values(kind=kind, donation_id=donation_id))
 
 
 def send_due(limit: int = 200) -> int:

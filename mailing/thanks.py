@@ -45,12 +45,12 @@ def transfer_details(donation_id: int) -> EmailMessage | None:
     return _message("mailing/transfer_details.txt", subject, donation)
 
 
-def on_succeeded(app, donation) -> None:
-    queue.enqueue("thank_you", donation.id)
+def on_succeeded(app, donation_id: int) -> None:
+    queue.enqueue("thank_you", donation_id)
 
 
-def on_pledged(app, donation) -> None:
-    queue.enqueue("transfer_details", donation.id)
+def on_pledged(app, donation_id: int) -> None:
+    queue.enqueue("transfer_details", donation_id)
 
 
 def connect_signals(app) -> None:

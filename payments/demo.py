@@ -107,5 +107,5 @@ def load() -> None:
             if n < gifts:
                 day = campaign.starts_on + timedelta(days=rng.randrange(span))
                 when = datetime.combine(day, time(rng.randrange(8, 22)), tzinfo=ROME)
-                mark_succeeded(donation, when=when)
+                mark_succeeded(donation.id, when=when)
     db.session.flush()

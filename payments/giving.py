@@ -96,7 +96,7 @@ def start(req: GiftRequest) -> Donation | RecurringGift:
     if req.method == Method.BANK_TRANSFER:
         _assign_reference(donation)
         db.session.flush()
-        transitions.send([(signals.transfer_pledged, {"donation": donation})])
+        transitions.send([(signals.transfer_pledged, {"donation_id": donation.id})])
         db.session.commit()
         return donation
     db.session.commit()

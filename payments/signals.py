@@ -10,9 +10,9 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-# sender: the Flask app; kwargs: donation
+# sender: the Flask app; kwargs: donation_id
 donation_succeeded = _signals.signal("donation-succeeded")
-# sender: the Flask app; kwargs: donation, refunded_cents (the new total refunded)
+# sender: the Flask app; kwargs: donation_id, refunded_cents (the new total refunded)
 donation_refunded = _signals.signal("donation-refunded")
-# sender: the Flask app; kwargs: donation (a pending bank transfer the donor promised)
+# sender: the Flask app; kwargs: donation_id (a pending bank transfer the donor promised)
 transfer_pledged = _signals.signal("transfer-pledged")

@@ -1,15 +1,17 @@
 """A donation's state changes: idempotent, and right whatever order the news arrives in.
 
-Each function locks the donation row, applies a fact (paid, failed, refunded so far, disputed)
-and returns the signals to send after commit. Facts only move forward: a success after a full
+Each function applies a fact (paid, failed, refunded so far, disputed) under the donation's
+row lock and returns the signals to send. Facts only move forward: a success after a full
 refund leaves the gift refunded; a repeated fact changes nothing.
 """
 
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.util import identity_key
 
+from campaigns import totals
 from legami.extensions import db
 from legami.timeutil import ROME, now_utc
 from payments import signals
@@ -27,19 +29,51 @@ def lock(donation_id: int) -> Donation | None:
 
 
 def mark_succeeded(
-    donation: Donation, when: datetime | None = None, received_on: date | None = None
+    donation_id: int,
+    when: datetime | None = None,
+    received_on: date | None = None,
+    *,
+    amount_cents: int | None = None,
+    currency: str | None = None,
+    charge_id: str | None = None,
+    intent_id: str | None = None,
 ) -> list:
-    """The money arrived. Returns the signals to send."""
-    if donation.succeeded_at is not None:
-        return []
-    before = counted(donation)
+    """The money arrived: one compare-and-set UPDATE, which also takes the row lock.
+
+    It changes the row only if the gift has not succeeded yet (and, when given, the amount
+    and currency match what was promised); a repeat or a concurrent twin changes nothing.
+    A gift not yet succeeded counts for nothing in the totals (a refund would have settled
+    it), so the campaign gains exactly its amount and one gift. Returns the signals to send.
+    """
     when = when or now_utc()
-    donation.succeeded_at = when
-    donation.received_on = received_on or when.astimezone(ROME).date()
-    if donation.status in (Status.PENDING, Status.FAILED, Status.CANCELLED):
-        donation.status = Status.SUCCEEDED
-    move(donation, before)
-    return [(signals.donation_succeeded, {"donation": donation})]
+    conditions = [Donation.id == donation_id, Donation.succeeded_at.is_(None)]
+    if amount_cents is not None:
+        conditions += [Donation.amount_cents == amount_cents, Donation.currency == currency]
+    values = {
+        "succeeded_at": when,
+        "received_on": received_on or when.astimezone(ROME).date(),
+        "status": Status.SUCCEEDED,
+    }
+    if charge_id:
+        values["stripe_charge_id"] = func.coalesce(Donation.stripe_charge_id, charge_id)
+    if intent_id:
+        values["stripe_payment_intent_id"] = func.coalesce(
+            Donation.stripe_payment_intent_id, intent_id
+        )
+    row = db.session.execute(
+        update(Donation)
+        .where(*conditions)
+        .values(**values)
+        .returning(Donation.campaign_id, Donation.amount_cents)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        return []
+    cached = db.session.identity_map.get(identity_key(Donation, donation_id))
+    if cached is not None:
+        db.session.expire(cached)
+    totals.add(row.campaign_id, donation_id, row.amount_cents, 1)
+    return [(signals.donation_succeeded, {"donation_id": donation_id})]
 
 
 def mark_failed(donation: Donation) -> list:
@@ -70,11 +104,11 @@ def record_refunded_total(donation: Donation, refunded_cents: int) -> list:
         donation.succeeded_at = now_utc()
         donation.received_on = donation.succeeded_at.astimezone(ROME).date()
         if not full:  # part of the gift stays given: it is thanked and receipted
-            pending.append((signals.donation_succeeded, {"donation": donation}))
+            pending.append((signals.donation_succeeded, {"donation_id": donation.id}))
     donation.status = Status.REFUNDED if full else Status.SUCCEEDED
     move(donation, before)
     pending.append(
-        (signals.donation_refunded, {"donation": donation, "refunded_cents": refunded_cents})
+        (signals.donation_refunded, {"donation_id": donation.id, "refunded_cents": refunded_cents})
     )
     return pending
 

@@ -26,7 +26,7 @@ def confirm_transfer(
     donation = transitions.lock(donation_id)
     if donation.method != Method.BANK_TRANSFER:
         raise Invalid({"received_on": _l("Only bank transfers are confirmed here.")})
-    pending = transitions.mark_succeeded(donation, received_on=received_on)
+    pending = transitions.mark_succeeded(donation.id, received_on=received_on)
     if pending:
         audit.record(
             user,
@@ -109,7 +109,7 @@ def record_offline(
     )
     db.session.add(donation)
     db.session.flush()
-    pending = transitions.mark_succeeded(donation, received_on=received_on)
+    pending = transitions.mark_succeeded(donation.id, received_on=received_on)
     audit.record(
         user,
         "donation.offline",

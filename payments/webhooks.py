@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import stripe
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -81,14 +81,14 @@ def process(event: dict, payload: bytes) -> Result:
         db.session.rollback()
         return Result(duplicate=True, outcome="duplicate")
     handler = HANDLERS.get(event["type"])
-    donation, outcome, pending = None, "ignored: not an event Legami acts on", []
+    donation_id, outcome, pending = None, "ignored: not an event Legami acts on", []
     if handler is not None:
-        donation, outcome, pending = handler(event["data"]["object"], _created(event))
+        donation_id, outcome, pending = handler(event["data"]["object"], _created(event))
     transitions.send(pending)
     db.session.execute(
         update(PaymentEvent)
         .where(PaymentEvent.id == row_id)
-        .values(outcome=outcome, donation_id=donation.id if donation is not None else None)
+        .values(outcome=outcome, donation_id=donation_id)
     )
     db.session.commit()
     return Result(duplicate=False, outcome=outcome)
@@ -104,15 +104,27 @@ def _created(event: dict) -> datetime:
     return datetime.fromtimestamp(created, UTC) if isinstance(created, int) else datetime.now(UTC)
 
 
-def _donation_for_intent(intent: dict) -> Donation | None:
+def _donation_id_for_intent(intent: dict) -> int | None:
+    """Ours, by the id we put in the metadata, checked against the PaymentIntent's id."""
     metadata = intent.get("metadata") or {}
-    donation_id = None
     if str(metadata.get("donation_id", "")).isdigit():
-        donation_id = int(metadata["donation_id"])
-    else:
-        donation_id = db.session.scalar(
-            select(Donation.id).where(Donation.stripe_payment_intent_id == intent.get("id"))
+        return db.session.scalar(
+            select(Donation.id).where(
+                Donation.id == int(metadata["donation_id"]),
+                # NULL: the webhook overtook the commit that stores the intent's id.
+                or_(
+                    Donation.stripe_payment_intent_id == intent.get("id"),
+                    Donation.stripe_payment_intent_id.is_(None),
+                ),
+            )
         )
+    return db.session.scalar(
+        select(Donation.id).where(Donation.stripe_payment_intent_id == intent.get("id"))
+    )
+
+
+def _donation_for_intent(intent: dict) -> Donation | None:
+    donation_id = _donation_id_for_intent(intent)
     return transitions.lock(donation_id) if donation_id else None
 
 
@@ -132,16 +144,24 @@ def _donation_for_charge(obj: dict) -> Donation | None:
 
 
 def on_intent_succeeded(intent: dict, created: datetime):
-    donation = _donation_for_intent(intent)
-    if donation is None:
+    donation_id = _donation_id_for_intent(intent)
+    if donation_id is None:
         return None, "no donation for this payment", []
     received = intent.get("amount_received") or intent.get("amount")
-    if received != donation.amount_cents or intent.get("currency", "").upper() != donation.currency:
-        return donation, f"amount mismatch: {received} {intent.get('currency')}", []
-    donation.stripe_payment_intent_id = donation.stripe_payment_intent_id or intent["id"]
-    donation.stripe_charge_id = donation.stripe_charge_id or _id(intent.get("latest_charge"))
-    pending = transitions.mark_succeeded(donation, when=created)
-    return donation, "succeeded" if pending else "already succeeded", pending
+    pending = transitions.mark_succeeded(
+        donation_id,
+        when=created,
+        amount_cents=received,
+        currency=str(intent.get("currency", "")).upper(),
+        charge_id=_id(intent.get("latest_charge")),
+        intent_id=intent.get("id"),
+    )
+    if pending:
+        return donation_id, "succeeded", pending
+    donation = db.session.get(Donation, donation_id)
+    if donation.succeeded_at is not None:
+        return donation_id, "already succeeded", []
+    return donation_id, f"amount mismatch: {received} {intent.get('currency')}", []
 
 
 def on_intent_failed(intent: dict, created: datetime):
@@ -149,7 +169,7 @@ def on_intent_failed(intent: dict, created: datetime):
     if donation is None:
         return None, "no donation for this payment", []
     transitions.mark_failed(donation)
-    return donation, f"payment failed; gift is {donation.status}", []
+    return donation.id, f"payment failed; gift is {donation.status}", []
 
 
 def on_charge_refunded(charge: dict, created: datetime):
@@ -157,7 +177,7 @@ def on_charge_refunded(charge: dict, created: datetime):
     if donation is None:
         return None, "no donation for this charge", []
     pending = transitions.record_refunded_total(donation, int(charge.get("amount_refunded", 0)))
-    return donation, f"refunded {donation.refunded_cents} of {donation.amount_cents}", pending
+    return donation.id, f"refunded {donation.refunded_cents} of {donation.amount_cents}", pending
 
 
 def on_dispute(dispute: dict, created: datetime):
@@ -167,7 +187,7 @@ def on_dispute(dispute: dict, created: datetime):
     status = dispute.get("status", "")
     state = {"won": "won", "lost": "lost", "warning_closed": "won"}.get(status, "open")
     pending = transitions.record_dispute(donation, state)
-    return donation, f"dispute {state}", pending
+    return donation.id, f"dispute {state}", pending
 
 
 def _subscription_id(invoice: dict) -> str | None:
@@ -214,8 +234,8 @@ def on_invoice_paid(invoice: dict, created: datetime):
         db.session.flush()
     else:
         donation = transitions.lock(donation_id)
-    pending = transitions.mark_succeeded(donation, when=created)
-    return donation, "monthly gift received" if pending else "already received", pending
+    pending = transitions.mark_succeeded(donation.id, when=created)
+    return donation.id, "monthly gift received" if pending else "already received", pending
 
 
 def on_invoice_failed(invoice: dict, created: datetime):
