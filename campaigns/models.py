@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, String, Table,
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from legami.extensions import db
-from legami.models import Organisation
+from legami.models import Organisation, one_of
 from legami.timeutil import UTCDateTime, now_utc
 
 
@@ -32,11 +32,6 @@ class PlaceKind(enum.StrEnum):
     WORKPLACE = "workplace"
 
 
-def _in(column: str, enum_cls) -> CheckConstraint:
-    values = ", ".join(f"'{m.value}'" for m in enum_cls)
-    return CheckConstraint(f"{column} IN ({values})", name=column)
-
-
 campaign_pacts = Table(
     "campaign_pacts",
     db.metadata,
@@ -56,7 +51,7 @@ class Pact(db.Model):
     """A patto gener-attivo. It never names its beneficiary: no personal data here."""
 
     __tablename__ = "pacts"
-    __table_args__ = (_in("status", ProgrammeStatus),)
+    __table_args__ = (one_of("status", ProgrammeStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -77,7 +72,7 @@ class Lab(db.Model):
     """A laboratorio di comunità: a neighbourhood, town or workplace reading its problems."""
 
     __tablename__ = "labs"
-    __table_args__ = (_in("status", ProgrammeStatus), _in("place_kind", PlaceKind))
+    __table_args__ = (one_of("status", ProgrammeStatus), one_of("place_kind", PlaceKind))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -98,7 +93,7 @@ class Lab(db.Model):
 class Campaign(db.Model):
     __tablename__ = "campaigns"
     __table_args__ = (
-        _in("status", CampaignStatus),
+        one_of("status", CampaignStatus),
         CheckConstraint("goal_cents > 0", name="goal_positive"),
         CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
     )

@@ -13,26 +13,24 @@ class InvalidIdentifier(ValueError):
     pass
 
 
+def _normalise(module, value: str, message) -> str:
+    try:
+        return module.validate(value)
+    except ValidationError as exc:
+        raise InvalidIdentifier(message) from exc
+
+
 def normalise_codice_fiscale(value: str) -> str:
     """A person's 16-character code or an entity's 11 digits."""
-    try:
-        return codicefiscale.validate(value)
-    except ValidationError as exc:
-        raise InvalidIdentifier(_l("This is not a valid codice fiscale.")) from exc
+    return _normalise(codicefiscale, value, _l("This is not a valid codice fiscale."))
 
 
 def normalise_partita_iva(value: str) -> str:
-    try:
-        return iva.validate(value)
-    except ValidationError as exc:
-        raise InvalidIdentifier(_l("This is not a valid partita IVA.")) from exc
+    return _normalise(iva, value, _l("This is not a valid partita IVA."))
 
 
 def normalise_iban(value: str) -> str:
-    try:
-        return iban.validate(value)
-    except ValidationError as exc:
-        raise InvalidIdentifier(_l("This is not a valid IBAN.")) from exc
+    return _normalise(iban, value, _l("This is not a valid IBAN."))
 
 
 def format_iban(value: str) -> str:

@@ -30,17 +30,17 @@ class Role(enum.StrEnum):
     TREASURER = "treasurer"
 
 
-def _values(enum_cls) -> str:
-    return ", ".join(f"'{member.value}'" for member in enum_cls)
+def one_of(column: str, enum_cls) -> CheckConstraint:
+    """A CHECK that `column` holds one of the enum's values, named after the column."""
+    values = ", ".join(f"'{member.value}'" for member in enum_cls)
+    return CheckConstraint(f"{column} IN ({values})", name=column)
 
 
 class Organisation(db.Model):
     """An organisation of the network that runs campaigns and issues its own receipts."""
 
     __tablename__ = "organisations"
-    __table_args__ = (
-        CheckConstraint(f"entity_type IN ({_values(EntityType)})", name="entity_type"),
-    )
+    __table_args__ = (one_of("entity_type", EntityType),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -108,7 +108,7 @@ class UserRole(db.Model):
     __tablename__ = "user_roles"
     __table_args__ = (
         UniqueConstraint("user_id", "role", name="uq_user_roles_user_role"),
-        CheckConstraint(f"role IN ({_values(Role)})", name="role"),
+        one_of("role", Role),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campaigns.models import Campaign
 from donors.models import Donor
 from legami.extensions import db
-from legami.models import Organisation
+from legami.models import Organisation, one_of
 from legami.timeutil import UTCDateTime, now_utc
 
 
@@ -42,11 +42,6 @@ class RecurringStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-def _in(column: str, enum_cls) -> CheckConstraint:
-    values = ", ".join(f"'{m.value}'" for m in enum_cls)
-    return CheckConstraint(f"{column} IN ({values})", name=column)
-
-
 def new_token() -> str:
     return secrets.token_urlsafe(18)
 
@@ -56,7 +51,7 @@ class RecurringGift(db.Model):
 
     __tablename__ = "recurring_gifts"
     __table_args__ = (
-        _in("status", RecurringStatus),
+        one_of("status", RecurringStatus),
         CheckConstraint("amount_cents > 0", name="amount_positive"),
     )
 
@@ -78,9 +73,9 @@ class RecurringGift(db.Model):
 class Donation(db.Model):
     __tablename__ = "donations"
     __table_args__ = (
-        _in("status", Status),
-        _in("method", Method),
-        _in("frequency", Frequency),
+        one_of("status", Status),
+        one_of("method", Method),
+        one_of("frequency", Frequency),
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("fee_cents >= 0 AND fee_cents < amount_cents", name="fee_in_amount"),
         CheckConstraint(
@@ -193,7 +188,7 @@ class StatementLine(db.Model):
     __tablename__ = "statement_lines"
     __table_args__ = (
         UniqueConstraint("organisation_id", "line_key", name="uq_statement_lines_key"),
-        _in("status", LineStatus),
+        one_of("status", LineStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

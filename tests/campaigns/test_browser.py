@@ -13,6 +13,7 @@ from campaigns.models import Campaign
 from legami.extensions import db
 from legami.timeutil import today_rome
 from tests import factories
+from tests.conftest import browser_log_in
 
 pytestmark = pytest.mark.browser
 
@@ -27,15 +28,6 @@ def _staff_and_programmes(app):
         org = factories.organisation()
         pact = factories.pact()
         return user.email, org.id, pact.id, pact.slug, pact.title
-
-
-def _log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/staff/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("main form.form button[type=submit]")
-    assert "/staff/login" not in page.url, page.content()
 
 
 def _fill_campaign(page, org_id: int, starts_on, ends_on) -> None:
@@ -60,7 +52,7 @@ def test_staff_create_publish_and_public_page(live_server, page, tmp_path):
     cover.write_bytes(factories.image_bytes("PNG"))
     today = today_rome()
 
-    _log_in(page, base, email)
+    browser_log_in(page, base, email, PASSWORD)
     page.goto(f"{base}/staff/campaigns/new")
     _fill_campaign(page, org_id, today, today + timedelta(days=30))
     page.set_input_files("input[name=cover]", str(cover))
@@ -117,7 +109,7 @@ def test_form_error_rerenders_and_stores_nothing(live_server, page):
     email, org_id, _pact_id, _slug, _title = _staff_and_programmes(live_server.app)
     today = today_rome()
 
-    _log_in(page, base, email)
+    browser_log_in(page, base, email, PASSWORD)
     page.goto(f"{base}/staff/campaigns/new")
     _fill_campaign(page, org_id, today, today - timedelta(days=1))
     with page.expect_navigation() as navigation:

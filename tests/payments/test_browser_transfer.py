@@ -14,6 +14,7 @@ from legami.extensions import db
 from legami.timeutil import today_rome
 from payments.models import Donation
 from tests import factories
+from tests.conftest import browser_log_in
 
 pytestmark = pytest.mark.browser
 
@@ -83,12 +84,7 @@ def test_transfer_pledge_confirmed_by_treasurer(live_server, browser, page, tmp_
     context = browser.new_context(locale="it-IT", viewport={"width": 1280, "height": 900})
     try:
         staff = context.new_page()
-        staff.goto(f"{base}/staff/login")
-        staff.fill("#email", treasurer_email)
-        staff.fill("#password", PASSWORD)
-        with staff.expect_navigation():
-            staff.click("main form.form button[type=submit]")
-        assert "/staff/login" not in staff.url, staff.content()
+        browser_log_in(staff, base, treasurer_email, PASSWORD)
 
         staff.goto(f"{base}/staff/donations")
         link = staff.locator(f'a[href="/staff/donations/{donation.id}"]')
