@@ -1,10 +1,30 @@
 """Moving a campaign's raised figure: an atomic add in SQL to one of its total slots."""
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from functools import cache
+
+from sqlalchemy import bindparam
 
 from campaigns.models import TOTAL_SLOTS, CampaignTotal
 from legami.extensions import db
+from legami.sql import upsert_insert
+
+
+@cache
+def _add_statement(dialect: str):
+    # Built once per engine: it runs for every gift, often many times a second.
+    statement = upsert_insert(CampaignTotal).values(
+        campaign_id=bindparam("b_campaign"),
+        slot=bindparam("b_slot"),
+        raised_cents=bindparam("b_cents"),
+        gift_count=bindparam("b_gifts"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["campaign_id", "slot"],
+        set_={
+            "raised_cents": CampaignTotal.raised_cents + statement.excluded.raised_cents,
+            "gift_count": CampaignTotal.gift_count + statement.excluded.gift_count,
+        },
+    )
 
 
 def add(campaign_id: int, key: int, cents: int, gifts: int) -> None:
@@ -15,16 +35,12 @@ def add(campaign_id: int, key: int, cents: int, gifts: int) -> None:
     """
     if not cents and not gifts:
         return
-    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else postgresql_insert
-    statement = insert(CampaignTotal).values(
-        campaign_id=campaign_id, slot=key % TOTAL_SLOTS, raised_cents=cents, gift_count=gifts
-    )
     db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["campaign_id", "slot"],
-            set_={
-                "raised_cents": CampaignTotal.raised_cents + statement.excluded.raised_cents,
-                "gift_count": CampaignTotal.gift_count + statement.excluded.gift_count,
-            },
-        )
+        _add_statement(db.engine.dialect.name),
+        {
+            "b_campaign": campaign_id,
+            "b_slot": key % TOTAL_SLOTS,
+            "b_cents": cents,
+            "b_gifts": gifts,
+        },
     )

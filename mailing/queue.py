@@ -9,7 +9,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from legami.extensions import db
 from legami.timeutil import now_utc
@@ -21,6 +21,9 @@ MAX_ATTEMPTS = 8
 RENDERERS: dict[str, Callable[[int], EmailMessage | None]] = {}
 
 
+_ENQUEUE = insert(MailJob).values(kind=bindparam("b_kind"), donation_id=bindparam("b_donation"))
+
+
 def enqueue(kind: str, donation_id: int) -> None:
     """Queue a mail in the current transaction.
 
@@ -28,7 +31,7 @@ def enqueue(kind: str, donation_id: int) -> None:
     is needed here; the unique key on (kind, donation) is the backstop that would refuse a
     second thank-you for the same gift.
     """
-    db.session.execute(insert(MailJob).values(kind=kind, donation_id=donation_id))
+    db.session.execute(_ENQUEUE, {"b_kind": kind, "b_donation": donation_id})
 
 
 def send_due(limit: int = 200) -> int:

@@ -55,15 +55,20 @@ def connect(settings: SmtpSettings, timeout: float = 30) -> smtplib.SMTP:
         smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=timeout, context=context)
     else:
         smtp = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
-        smtp.ehlo()
-        if smtp.has_extn("starttls"):
-            smtp.starttls(context=context)
+    try:
+        if not settings.implicit_tls:
             smtp.ehlo()
-        elif settings.starttls_required:
-            smtp.quit()
-            raise MailConfigError("the SMTP server does not offer STARTTLS")
-    if settings.username:
-        smtp.login(settings.username, settings.password or "")
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            elif settings.starttls_required:
+                smtp.quit()
+                raise MailConfigError("the SMTP server does not offer STARTTLS")
+        if settings.username:
+            smtp.login(settings.username, settings.password or "")
+    except BaseException:
+        smtp.close()  # a refused login or handshake must not leak the socket
+        raise
     return smtp
 
 

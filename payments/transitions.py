@@ -8,7 +8,7 @@ refund leaves the gift refunded; a repeated fact changes nothing.
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm.util import identity_key
 
 from campaigns import totals
@@ -26,6 +26,30 @@ def lock(donation_id: int) -> Donation | None:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+# One statement, built once (it runs for every gift): NULL parameters mean "not checked"
+# or "keep what is there".
+_SUCCEED = (
+    update(Donation)
+    .where(
+        Donation.id == bindparam("b_id"),
+        Donation.succeeded_at.is_(None),
+        Donation.amount_cents == func.coalesce(bindparam("b_amount"), Donation.amount_cents),
+        Donation.currency == func.coalesce(bindparam("b_currency"), Donation.currency),
+    )
+    .values(
+        succeeded_at=bindparam("b_at"),
+        received_on=bindparam("b_day"),
+        status=Status.SUCCEEDED.value,
+        stripe_charge_id=func.coalesce(Donation.stripe_charge_id, bindparam("b_charge")),
+        stripe_payment_intent_id=func.coalesce(
+            Donation.stripe_payment_intent_id, bindparam("b_intent")
+        ),
+    )
+    .returning(Donation.campaign_id, Donation.amount_cents)
+    .execution_options(synchronize_session=False)
+)
 
 
 def mark_succeeded(
@@ -46,26 +70,17 @@ def mark_succeeded(
     it), so the campaign gains exactly its amount and one gift. Returns the signals to send.
     """
     when = when or now_utc()
-    conditions = [Donation.id == donation_id, Donation.succeeded_at.is_(None)]
-    if amount_cents is not None:
-        conditions += [Donation.amount_cents == amount_cents, Donation.currency == currency]
-    values = {
-        "succeeded_at": when,
-        "received_on": received_on or when.astimezone(ROME).date(),
-        "status": Status.SUCCEEDED,
-    }
-    if charge_id:
-        values["stripe_charge_id"] = func.coalesce(Donation.stripe_charge_id, charge_id)
-    if intent_id:
-        values["stripe_payment_intent_id"] = func.coalesce(
-            Donation.stripe_payment_intent_id, intent_id
-        )
     row = db.session.execute(
-        update(Donation)
-        .where(*conditions)
-        .values(**values)
-        .returning(Donation.campaign_id, Donation.amount_cents)
-        .execution_options(synchronize_session=False)
+        _SUCCEED,
+        {
+            "b_id": donation_id,
+            "b_at": when,
+            "b_day": received_on or when.astimezone(ROME).date(),
+            "b_amount": amount_cents,
+            "b_currency": currency,
+            "b_charge": charge_id,
+            "b_intent": intent_id,
+        },
     ).first()
     if row is None:
         return []

@@ -9,13 +9,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 import stripe
-from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, or_, select, update
 
 from legami.extensions import db
+from legami.sql import upsert_insert
 from legami.timeutil import now_utc
 from payments import transitions
 from payments.models import (
@@ -59,23 +59,42 @@ def verify(payload: bytes, signature: str, secret: str) -> dict:
     return event
 
 
-def process(event: dict, payload: bytes) -> Result:
-    """Store the event, apply it and send its signals, in one transaction."""
+@cache
+def _store_statement(dialect: str):
     # ON CONFLICT DO NOTHING: a concurrent insert of the same id waits for the first to
-    # commit, then inserts nothing; no exception, no savepoint.
-    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else postgresql_insert
-    row_id = db.session.scalar(
-        insert(PaymentEvent)
+    # commit, then inserts nothing; no exception, no savepoint. Built once: it runs per event.
+    return (
+        upsert_insert(PaymentEvent)
         .values(
             provider="stripe",
-            event_id=event["id"],
-            type=str(event["type"])[:100],
-            payload=payload.decode("utf-8"),
+            event_id=bindparam("b_event"),
+            type=bindparam("b_type"),
+            payload=bindparam("b_payload"),
             outcome="",
-            received_at=now_utc(),
+            received_at=bindparam("b_at"),
         )
         .on_conflict_do_nothing(index_elements=["provider", "event_id"])
         .returning(PaymentEvent.id)
+    )
+
+
+_OUTCOME = (
+    update(PaymentEvent)
+    .where(PaymentEvent.id == bindparam("b_row"))
+    .values(outcome=bindparam("b_outcome"), donation_id=bindparam("b_donation"))
+)
+
+
+def process(event: dict, payload: bytes) -> Result:
+    """Store the event, apply it and send its signals, in one transaction."""
+    row_id = db.session.scalar(
+        _store_statement(db.engine.dialect.name),
+        {
+            "b_event": event["id"],
+            "b_type": str(event["type"])[:100],
+            "b_payload": payload.decode("utf-8"),
+            "b_at": now_utc(),
+        },
     )
     if row_id is None:
         db.session.rollback()
@@ -86,9 +105,7 @@ def process(event: dict, payload: bytes) -> Result:
         donation_id, outcome, pending = handler(event["data"]["object"], _created(event))
     transitions.send(pending)
     db.session.execute(
-        update(PaymentEvent)
-        .where(PaymentEvent.id == row_id)
-        .values(outcome=outcome, donation_id=donation_id)
+        _OUTCOME, {"b_row": row_id, "b_outcome": outcome[:300], "b_donation": donation_id}
     )
     db.session.commit()
     return Result(duplicate=False, outcome=outcome)

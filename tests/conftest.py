@@ -238,16 +238,16 @@ class SmtpServer:
                 self.logins.append(auth_data.login.decode())
             return AuthResult(success=ok, handled=False)
 
-        self.port = free_port()
+        self.host, self.port = "127.0.0.1", free_port()
         self.controller = Controller(
             Handler(),
-            hostname="127.0.0.1",
+            hostname=self.host,
             port=self.port,
             authenticator=authenticate,
             auth_require_tls=False,
         )
         self.controller.start()
-        self.url = f"smtp://{self.USER}:{self.PASSWORD}@127.0.0.1:{self.port}"
+        self.url = f"smtp://{self.USER}:{self.PASSWORD}@{self.host}:{self.port}"
 
     def stop(self):
         self.controller.stop()
