@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from campaigns.labels import ACTIONS, CAMPAIGN_STATUS
 from campaigns.models import Campaign, CampaignStatus
 from legami.extensions import db
 from legami.timeutil import now_utc
@@ -26,9 +27,9 @@ def change_status(campaign: Campaign, action: str) -> Campaign:
         raise TransitionError(
             _l(
                 "A campaign can only be %(action)s from %(source)s; this one is %(status)s.",
-                action=action,
-                source=source.value,
-                status=campaign.status,
+                action=ACTIONS[action],
+                source=CAMPAIGN_STATUS[source],
+                status=CAMPAIGN_STATUS[CampaignStatus(campaign.status)],
             )
         )
     campaign.status = target
