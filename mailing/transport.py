@@ -9,7 +9,7 @@ import ssl
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -77,7 +77,7 @@ def prepare(message: EmailMessage) -> EmailMessage:
     if "From" not in message:
         message["From"] = current_app.config["MAIL_FROM"]
     if "Date" not in message:
-        message["Date"] = formatdate(localtime=False)
+        message["Date"] = format_datetime(now_utc())
     if "Message-ID" not in message:
         domain = urlsplit(current_app.config["BASE_URL"]).hostname or "legami.local"
         message["Message-ID"] = make_msgid(domain=domain)
