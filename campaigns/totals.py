@@ -35,7 +35,7 @@ def add(campaign_id: int, key: int, cents: int, gifts: int) -> None:
     """
     if not cents and not gifts:
         return
-    db.session.execute(
+    db.session.connection().execute(
         _add_statement(db.engine.dialect.name),
         {
             "b_campaign": campaign_id,

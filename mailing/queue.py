@@ -31,7 +31,7 @@ def enqueue(kind: str, donation_id: int) -> None:
     is needed here; the unique key on (kind, donation) is the backstop that would refuse a
     second thank-you for the same gift.
     """
-    db.session.execute(_ENQUEUE, {"b_kind": kind, "b_donation": donation_id})
+    db.session.connection().execute(_ENQUEUE, {"b_kind": kind, "b_donation": donation_id})
 
 
 def send_due(limit: int = 200) -> int:

@@ -48,7 +48,6 @@ _SUCCEED = (
         ),
     )
     .returning(Donation.campaign_id, Donation.amount_cents)
-    .execution_options(synchronize_session=False)
 )
 
 
@@ -70,18 +69,22 @@ def mark_succeeded(
     it), so the campaign gains exactly its amount and one gift. Returns the signals to send.
     """
     when = when or now_utc()
-    row = db.session.execute(
-        _SUCCEED,
-        {
-            "b_id": donation_id,
-            "b_at": when,
-            "b_day": received_on or when.astimezone(ROME).date(),
-            "b_amount": amount_cents,
-            "b_currency": currency,
-            "b_charge": charge_id,
-            "b_intent": intent_id,
-        },
-    ).first()
+    row = (
+        db.session.connection()
+        .execute(
+            _SUCCEED,
+            {
+                "b_id": donation_id,
+                "b_at": when,
+                "b_day": received_on or when.astimezone(ROME).date(),
+                "b_amount": amount_cents,
+                "b_currency": currency,
+                "b_charge": charge_id,
+                "b_intent": intent_id,
+            },
+        )
+        .first()
+    )
     if row is None:
         return []
     cached = db.session.identity_map.get(identity_key(Donation, donation_id))

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import cache
 
 import stripe
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, select
 
 from legami.extensions import db
 from legami.sql import upsert_insert
@@ -61,8 +61,7 @@ def verify(payload: bytes, signature: str, secret: str) -> dict:
 
 @cache
 def _store_statement(dialect: str):
-    # ON CONFLICT DO NOTHING: a concurrent insert of the same id waits for the first to
-    # commit, then inserts nothing; no exception, no savepoint. Built once: it runs per event.
+    # Built once: it runs for every event.
     return (
         upsert_insert(PaymentEvent)
         .values(
@@ -70,7 +69,8 @@ def _store_statement(dialect: str):
             event_id=bindparam("b_event"),
             type=bindparam("b_type"),
             payload=bindparam("b_payload"),
-            outcome="",
+            outcome=bindparam("b_outcome"),
+            donation_id=bindparam("b_donation"),
             received_at=bindparam("b_at"),
         )
         .on_conflict_do_nothing(index_elements=["provider", "event_id"])
@@ -78,35 +78,37 @@ def _store_statement(dialect: str):
     )
 
 
-_OUTCOME = (
-    update(PaymentEvent)
-    .where(PaymentEvent.id == bindparam("b_row"))
-    .values(outcome=bindparam("b_outcome"), donation_id=bindparam("b_donation"))
-)
-
-
 def process(event: dict, payload: bytes) -> Result:
-    """Store the event, apply it and send its signals, in one transaction."""
-    row_id = db.session.scalar(
-        _store_statement(db.engine.dialect.name),
-        {
-            "b_event": event["id"],
-            "b_type": str(event["type"])[:100],
-            "b_payload": payload.decode("utf-8"),
-            "b_at": now_utc(),
-        },
-    )
-    if row_id is None:
-        db.session.rollback()
-        return Result(duplicate=True, outcome="duplicate")
+    """Apply the event, store it and send its signals, in one transaction.
+
+    The event row goes in last, with ON CONFLICT DO NOTHING: a repeat (or a concurrent
+    twin, which waits for the first to commit) applies nothing new, because every
+    transition is idempotent, then finds its id taken and rolls back.
+    """
     handler = HANDLERS.get(event["type"])
     donation_id, outcome, pending = None, "ignored: not an event Legami acts on", []
     if handler is not None:
         donation_id, outcome, pending = handler(event["data"]["object"], _created(event))
-    transitions.send(pending)
-    db.session.execute(
-        _OUTCOME, {"b_row": row_id, "b_outcome": outcome[:300], "b_donation": donation_id}
+    db.session.flush()
+    row_id = (
+        db.session.connection()
+        .execute(
+            _store_statement(db.engine.dialect.name),
+            {
+                "b_event": event["id"],
+                "b_type": str(event["type"])[:100],
+                "b_payload": payload.decode("utf-8"),
+                "b_outcome": outcome[:300],
+                "b_donation": donation_id,
+                "b_at": now_utc(),
+            },
+        )
+        .scalar()
     )
+    if row_id is None:
+        db.session.rollback()
+        return Result(duplicate=True, outcome="duplicate")
+    transitions.send(pending)
     db.session.commit()
     return Result(duplicate=False, outcome=outcome)
 
