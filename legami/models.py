@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -60,6 +60,9 @@ class Organisation(db.Model):
     logo: Mapped[str | None] = mapped_column(String(100))
     # The largest single online gift accepted (card testing and typos: 50,000 EUR by default).
     max_gift_cents: Mapped[int] = mapped_column(default=5_000_000, server_default="5000000")
+    # Whether campaign donors without newsletter consent may get report-back mails (with an
+    # opt-out in each): the Garante allows reporting results; the organisation decides.
+    report_back_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     @property

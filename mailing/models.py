@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from legami.extensions import db
@@ -10,15 +10,22 @@ from legami.timeutil import UTCDateTime, now_utc
 
 
 class MailJob(db.Model):
-    """One mail to send about one donation. The unique key makes it at most one per kind:
-    a repeated webhook or a second worker cannot queue the same thank-you twice."""
+    """One mail to send about one donation, or to one donor (a portal link, a consent
+    confirmation). The unique key makes it at most one per kind and donation: a repeated
+    webhook or a second worker cannot queue the same thank-you twice."""
 
     __tablename__ = "mail_jobs"
-    __table_args__ = (UniqueConstraint("kind", "donation_id", name="uq_mail_jobs_kind_donation"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "donation_id", name="uq_mail_jobs_kind_donation"),
+        CheckConstraint("donation_id IS NOT NULL OR donor_id IS NOT NULL", name="has_subject"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
-    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), index=True)
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), index=True)
+    donor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("donors.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -17,8 +17,8 @@ from mailing.models import MailJob
 from mailing.transport import send
 
 MAX_ATTEMPTS = 8
-# kind -> function(donation_id) -> the message, or None when it no longer applies
-RENDERERS: dict[str, Callable[[int], EmailMessage | None]] = {}
+# kind -> function(job) -> the message, or None when it no longer applies
+RENDERERS: dict[str, Callable[[MailJob], EmailMessage | None]] = {}
 
 
 _ENQUEUE = insert(MailJob).values(kind=bindparam("b_kind"), donation_id=bindparam("b_donation"))
@@ -32,6 +32,14 @@ def enqueue(kind: str, donation_id: int) -> None:
     second thank-you for the same gift.
     """
     db.session.connection().execute(_ENQUEUE, {"b_kind": kind, "b_donation": donation_id})
+
+
+def enqueue_for_donor(kind: str, donor_id: int) -> None:
+    """Queue a mail to a donor (a portal link, a consent confirmation) in this transaction.
+
+    Its renderer makes any link when the mail goes out, so no secret waits in the table.
+    """
+    db.session.add(MailJob(kind=kind, donor_id=donor_id))
 
 
 def send_due(limit: int = 200) -> int:
@@ -63,7 +71,7 @@ def _send_due(limit: int) -> int:
         if job is None:
             continue  # another process has it
         try:
-            message = RENDERERS[job.kind](job.donation_id)
+            message = RENDERERS[job.kind](job)
             if message is not None:
                 send(message)
         except OSError as exc:  # SMTP and socket errors: try again later, backing off

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from legami.extensions import db
 from mailing import queue
+from mailing.models import MailJob
 from payments import giving, signals
 from payments.models import Donation
 
@@ -30,15 +31,15 @@ def _message(template: str, subject, donation: Donation, **context) -> EmailMess
     return message
 
 
-def thank_you(donation_id: int) -> EmailMessage:
-    donation = db.session.get(Donation, donation_id)
+def thank_you(job: MailJob) -> EmailMessage:
+    donation = db.session.get(Donation, job.donation_id)
     cancel = giving.cancel_link(donation.recurring_gift) if donation.recurring_gift else None
     subject = _l("Thank you for your gift to %(title)s", title=donation.campaign.title)
     return _message("mailing/thank_you.txt", subject, donation, cancel_link=cancel)
 
 
-def transfer_details(donation_id: int) -> EmailMessage | None:
-    donation = db.session.get(Donation, donation_id)
+def transfer_details(job: MailJob) -> EmailMessage | None:
+    donation = db.session.get(Donation, job.donation_id)
     if donation.status != "pending":
         return None  # the money arrived before the mail went out
     subject = _l("How to complete your gift to %(title)s", title=donation.campaign.title)
