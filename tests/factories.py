@@ -2,7 +2,7 @@
 
 import io
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 from stdnum import luhn
@@ -16,9 +16,11 @@ from campaigns.models import (
     PlaceKind,
     ProgrammeStatus,
 )
+from donors.models import Donor
 from legami.extensions import db
 from legami.models import EntityType, Organisation, User
 from legami.timeutil import today_rome
+from payments.models import Donation, Method, Status
 
 _seq = itertools.count(1)
 
@@ -134,3 +136,41 @@ def image_bytes(fmt: str = "PNG", size=(64, 36)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (163, 49, 27)).save(out, format=fmt)
     return out.getvalue()
+
+
+def donor(**overrides) -> Donor:
+    n = next(_seq)
+    data = {"email": f"donor{n}@example.org", "first_name": "Maria", "last_name": f"Rossi{n}"}
+    row = Donor(**{**data, **overrides})
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def donation(**overrides) -> Donation:
+    """A succeeded gift (by card, today, 25 EUR unless told), with its own donor and campaign."""
+    today = today_rome()
+    data = {
+        "amount_cents": 2500,
+        "method": Method.CARD,
+        "status": Status.SUCCEEDED,
+        "received_on": today,
+        **overrides,
+    }
+    if "donor" not in data and "donor_id" not in data:
+        data["donor"] = donor()
+    if "campaign" not in data and "campaign_id" not in data:
+        data["campaign"] = campaign()
+    if "organisation" not in data and "organisation_id" not in data:
+        data["organisation_id"] = (
+            data["campaign"].organisation_id
+            if "campaign" in data
+            else db.session.get(Campaign, data["campaign_id"]).organisation_id
+        )
+    if data["status"] == Status.SUCCEEDED and "succeeded_at" not in data:
+        received = data["received_on"]
+        data["succeeded_at"] = datetime(received.year, received.month, received.day, 10, tzinfo=UTC)
+    row = Donation(**data)
+    db.session.add(row)
+    db.session.commit()
+    return row
