@@ -1,0 +1,1 @@
+"""Tax receipts: numbered, immutable PDFs for succeeded gifts; annual receipts; exports."""
