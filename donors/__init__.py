@@ -2,4 +2,9 @@
 
 
 def init_app(app) -> None:
-    from donors import models  # noqa: F401 - the tables must be known to migrations
+    from donors import (
+        dashboard_views,
+        models,  # noqa: F401 - the tables must be known to migrations
+    )
+
+    dashboard_views.init_app(app)
