@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from donors.models import Donor, DonorChange, DonorKind
+from donors.models import Donor, DonorChange, DonorEmail, DonorKind, DonorSource
 from legami.extensions import db
 
 
@@ -29,21 +29,42 @@ class DonorDetails:
     town: str = ""
     province: str = ""
     language: str = "it"
+    phone: str = ""
+    country: str = ""
 
 
-def find_or_create(details: DonorDetails, source: str) -> Donor:
-    """The donor with this e-mail, updated with any new non-empty details (history kept)."""
-    email = normalise_email(details.email)
+def find_existing(email: str) -> Donor | None:
+    """The donor whose primary or further address is `email` (already normalised)."""
     donor = db.session.scalar(select(Donor).where(Donor.email == email))
     if donor is None:
-        values = {f.name: getattr(details, f.name) for f in fields(details)}
-        donor = Donor(**{**values, "email": email})
+        donor = db.session.scalar(select(Donor).join(DonorEmail).where(DonorEmail.email == email))
+    return donor
+
+
+def find_or_create(
+    details: DonorDetails,
+    source: str,
+    *,
+    created_from: DonorSource = DonorSource.CAMPAIGN,
+    source_detail: str = "",
+) -> Donor:
+    """The donor with this e-mail, updated with any new non-empty details (history kept).
+
+    A new donor gets the non-empty details (the model's defaults fill the rest) and where it
+    came from (`created_from`, `source_detail`).
+    """
+    email = normalise_email(details.email)
+    donor = find_existing(email)
+    if donor is None:
+        values = {f.name: getattr(details, f.name) for f in fields(details) if f.name != "email"}
+        given = {name: value for name, value in values.items() if value}
+        donor = Donor(**given, email=email, source=created_from, source_detail=source_detail)
         try:
             with db.session.begin_nested():
                 db.session.add(donor)
         except IntegrityError:
             # Another request created the same donor a moment ago: use that one.
-            donor = db.session.scalar(select(Donor).where(Donor.email == email))
+            donor = find_existing(email)
         else:
             return donor
     _update(donor, details, source)
