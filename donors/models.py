@@ -345,7 +345,11 @@ class ImportRow(db.Model):
     """What a run did (or, in the dry run, would do) with one row of the file, and why."""
 
     __tablename__ = "import_rows"
-    __table_args__ = (one_of("outcome", ImportOutcome),)
+    __table_args__ = (
+        one_of("outcome", ImportOutcome),
+        # The report lists one run's rows in file order, filtered by outcome.
+        Index("ix_import_rows_job_run", "job_id", "dry_run", "row_number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"))

@@ -175,6 +175,9 @@ def upgrade():
     sa.ForeignKeyConstraint(['job_id'], ['import_jobs.id'], name=op.f('fk_import_rows_job_id_import_jobs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_rows'))
     )
+    with op.batch_alter_table('import_rows', schema=None) as batch_op:
+        batch_op.create_index('ix_import_rows_job_run', ['job_id', 'dry_run', 'row_number'], unique=False)
+
     with op.batch_alter_table('donors', schema=None) as batch_op:
         batch_op.add_column(sa.Column('name_key', sa.String(length=300), server_default='', nullable=False))
         batch_op.add_column(sa.Column('phone', sa.String(length=40), server_default='', nullable=False))
