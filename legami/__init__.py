@@ -11,7 +11,7 @@ from legami.config import ROOT, load_config
 from legami.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 # The domain packages the shell loads by name, in dependency order; each has init_app(app).
-DOMAIN_PACKAGES = ("campaigns", "donors", "payments", "mailing")
+DOMAIN_PACKAGES = ("campaigns", "donors", "payments", "receipts", "mailing")
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
