@@ -8,3 +8,8 @@ def init_app(app) -> None:
     )
 
     dashboard_views.init_app(app)
+
+    from donors import merge_views, privacy_views
+
+    merge_views.init_app(app)
+    privacy_views.init_app(app)

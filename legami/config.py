@@ -48,6 +48,9 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "NEWSLETTER_CONFIRM_MAX_AGE": int(env.get("NEWSLETTER_CONFIRM_MAX_AGE", 7 * 24 * 3600)),
         "PORTAL_LINK_MAX_AGE": int(env.get("PORTAL_LINK_MAX_AGE", 30 * 60)),
         "PORTAL_SESSION_MAX_AGE": int(env.get("PORTAL_SESSION_MAX_AGE", 60 * 60)),
+        # Donors with no gift, interaction or consent event for this many years are listed
+        # for review (erasure); gift records themselves are kept ten years by law.
+        "DONOR_RETENTION_YEARS": int(env.get("DONOR_RETENTION_YEARS", "10")),
     }
     config.update(overrides or {})
     return config
