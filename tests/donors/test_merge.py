@@ -23,6 +23,7 @@ from legami.extensions import db
 from legami.models import AuditEntry
 from mailing.models import MailJob
 from payments.models import Donation, RecurringGift, RecurringStatus
+from receipts.models import Receipt
 from tests import factories
 
 T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
@@ -68,7 +69,19 @@ def _pair():
     )
     factories.donation(donor=keep, campaign=campaign, amount_cents=1000)
     for cents in (2000, 3000):
-        factories.donation(donor=other, campaign=campaign, amount_cents=cents)
+        gift = factories.donation(donor=other, campaign=campaign, amount_cents=cents)
+    db.session.add(
+        Receipt(
+            organisation_id=campaign.organisation_id,
+            year=2024,
+            number=1,
+            display_number="2024/000001",
+            donor_id=other.id,
+            donation_id=gift.id,
+            amount_cents=gift.amount_cents,
+            snapshot={"donor": {"name": "NICOLO ROSSI"}},
+        )
+    )
     db.session.add(
         RecurringGift(
             donor_id=other.id,
@@ -149,6 +162,9 @@ def test_merge_moves_everything_to_the_survivor_and_records_it(client, login):
     assert db.session.scalar(select(Interaction.donor_id)) == keep_id
     assert db.session.scalar(select(MailJob.donor_id)) == keep_id
     assert db.session.scalar(select(PortalToken.donor_id)) == keep_id
+    receipt = db.session.scalar(select(Receipt))
+    assert receipt.donor_id == keep_id
+    assert receipt.snapshot == {"donor": {"name": "NICOLO ROSSI"}}  # as issued, never edited
     changes = {(c.field, c.new_value) for c in survivor.changes}
     assert ("town", "Crema") in changes  # the merged record's history moved
     assert ("phone", "0372 123456") in changes  # and the merge's own choices are history
@@ -174,6 +190,7 @@ def test_merge_moves_everything_to_the_survivor_and_records_it(client, login):
         "interactions": 1,
         "mail_jobs": 1,
         "portal_tokens": 1,
+        "receipts": 1,
         "recurring_gifts": 1,
     }
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "donor.merge"))

@@ -33,6 +33,7 @@ from legami.models import AuditEntry
 from legami.timeutil import now_utc, today_rome
 from mailing.models import MailJob
 from payments.models import Donation, RecurringGift, RecurringStatus
+from receipts.models import Receipt
 from tests import factories
 
 T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
@@ -87,6 +88,18 @@ def _rich_donor(campaign):
         for cents in (5000, 2500)
     ]
     db.session.add(MailJob(kind="thanks", donation_id=gifts[0].id, sent_at=T0))
+    db.session.add(
+        Receipt(
+            organisation_id=campaign.organisation_id,
+            year=today_rome().year,
+            number=7,
+            display_number=f"{today_rome().year}/000007",
+            donor_id=donor.id,
+            donation_id=gifts[0].id,
+            amount_cents=5000,
+            snapshot={"donor": {"name": "Giulia Ferrari", "codice_fiscale": "FRRGLI80A41D150K"}},
+        )
+    )
     db.session.add(MailJob(kind="portal_link", donor_id=donor.id))
     db.session.commit()
     return donor
@@ -145,6 +158,10 @@ def test_forgetting_removes_personal_data_and_keeps_gifts_and_totals(client, log
     assert sorted(g.amount_cents for g in gifts) == [2500, 5000]
     assert {g.dedication for g in gifts} == {""}
     assert db.session.get(Campaign, campaign.id).raised_cents == 7500
+    # The issued receipt is an accounting record kept as it was issued.
+    receipt = db.session.scalar(select(Receipt))
+    assert receipt.donor_id == donor_id and receipt.status == "issued"
+    assert receipt.snapshot["donor"]["name"] == "Giulia Ferrari"
     # The mail already sent stays as a record; the one waiting is not sent to anybody.
     assert [m.kind for m in db.session.scalars(select(MailJob))] == ["thanks"]
 
@@ -261,7 +278,9 @@ def test_gdpr_export_holds_everything_about_the_donor(client, login):
         ("portal_link", None),
     }
     assert data["merges"][0]["snapshot"]["email"] == "giulia.old@example.org"
-    assert set(data) >= {"portal_links", "imports", "other", "exported_at"}
+    assert set(data) >= {"portal_links", "imports", "exported_at"}
+    # Tables the export does not know by name (receipts here) come along under "other".
+    assert data["other"]["receipts"][0]["display_number"].endswith("/000007")
 
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "donor.gdpr_export"))
     assert entry.user_id == user.id and entry.target == f"donor:{donor_id}"
