@@ -1,8 +1,9 @@
 """Duplicate candidates: pairs of donors that may be one person, found in SQL.
 
-Three rules, each a self-join: the same e-mail (primary or further, compared lower-cased),
-the same codice fiscale, the same folded name (`Donor.name_key`) in the same postal code.
-Forgotten donors take part in none.
+Three rules, each a join on indexed columns of values stored normalised (e-mail NFKC and
+case-folded, codice fiscale upper-case, name folded for accents and case in
+`Donor.name_key`): the same e-mail (primary or further), the same codice fiscale, the same
+name in the same postal code. Forgotten donors take part in none.
 """
 
 import enum
@@ -30,17 +31,21 @@ class Candidate:
 
 
 def _email_pairs():
-    live = Donor.erased_at.is_(None)
-    addresses = union_all(
-        select(Donor.id.label("donor_id"), func.lower(Donor.email).label("address")).where(live),
-        select(DonorEmail.donor_id, func.lower(DonorEmail.email))
-        .join(Donor, Donor.id == DonorEmail.donor_id)
-        .where(live),
-    ).subquery()
-    a, b = aliased(addresses), aliased(addresses)
-    return select(
-        a.c.donor_id.label("low"), b.c.donor_id.label("high"), literal(Reason.EMAIL.value)
-    ).where(a.c.address == b.c.address, a.c.donor_id < b.c.donor_id)
+    """A further address of one donor that is another's primary. Addresses are stored
+    normalised and each column is unique, so no other pairing can share one."""
+    owner, primary = aliased(Donor), aliased(Donor)
+    first = owner.id < primary.id
+    return (
+        select(
+            case((first, owner.id), else_=primary.id).label("low"),
+            case((first, primary.id), else_=owner.id).label("high"),
+            literal(Reason.EMAIL.value),
+        )
+        .select_from(DonorEmail)
+        .join(owner, owner.id == DonorEmail.donor_id)
+        .join(primary, primary.email == DonorEmail.email)
+        .where(owner.id != primary.id, owner.erased_at.is_(None), primary.erased_at.is_(None))
+    )
 
 
 def _donor_pairs(reason: Reason, key, present):
@@ -62,8 +67,8 @@ def _pairs():
         _email_pairs(),
         _donor_pairs(
             Reason.CODICE_FISCALE,
-            lambda d: [func.upper(d.codice_fiscale)],
-            lambda d: func.coalesce(d.codice_fiscale, "") != "",
+            lambda d: [d.codice_fiscale],
+            lambda d: d.codice_fiscale != "",
         ),
         _donor_pairs(
             Reason.NAME_POSTAL_CODE,
