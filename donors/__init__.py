@@ -5,8 +5,10 @@ def init_app(app) -> None:
     from donors import (
         dashboard_views,
         models,  # noqa: F401 - the tables must be known to migrations
+        views,
     )
 
+    views.init_app(app)
     dashboard_views.init_app(app)
 
     from donors import merge_views, privacy_views

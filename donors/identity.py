@@ -72,13 +72,22 @@ def find_or_create(
 
 
 def _update(donor: Donor, details: DonorDetails, source: str) -> None:
-    for f in fields(details):
-        if f.name == "email":
-            continue
-        new = getattr(details, f.name)
-        old = getattr(donor, f.name)
-        if new and new != old:
+    new = {f.name: getattr(details, f.name) for f in fields(details) if f.name != "email"}
+    apply_changes(donor, {name: value for name, value in new.items() if value}, source)
+
+
+def apply_changes(donor: Donor, values: dict, source: str) -> list[str]:
+    """Set each field whose value differs, recording old and new in the donor's history.
+
+    Returns the names of the fields that changed.
+    """
+    changed = []
+    for name, new in values.items():
+        old = getattr(donor, name)
+        if new != old:
             donor.changes.append(
-                DonorChange(field=f.name, old_value=old or "", new_value=new, source=source)
+                DonorChange(field=name, old_value=old or "", new_value=new or "", source=source)
             )
-            setattr(donor, f.name, new)
+            setattr(donor, name, new)
+            changed.append(name)
+    return changed
