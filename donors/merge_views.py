@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from wtforms import RadioField
 
-from donors import dedupe, merge
+from donors import dedupe, merge, record_labels
 from donors.identity import normalise_email
 from donors.models import Donor, DonorEmail
 from legami.access import add_menu, roles_required
@@ -27,24 +27,13 @@ def init_app(app) -> None:
 
 PAGE_SIZE = 50
 
+# The record's own labels, and the two fields it shows otherwise.
 FIELD_LABELS = {
-    "kind": _l("Kind"),
-    "first_name": _l("First name"),
-    "last_name": _l("Last name"),
-    "organisation_name": _l("Organisation name"),
-    "email": _l("Primary e-mail"),
-    "phone": _l("Phone"),
-    "codice_fiscale": _l("Codice fiscale"),
-    "partita_iva": _l("Partita IVA"),
-    "street": _l("Street and number"),
-    "postal_code": _l("Postal code"),
-    "town": _l("Town"),
-    "province": _l("Province"),
-    "country": _l("Country"),
-    "language": _l("Language"),
+    **record_labels.FIELD_LABELS,
     "source": _l("Source"),
     "source_detail": _l("Source detail"),
 }
+VALUE_LABELS = {"kind": record_labels.KIND, "source": record_labels.SOURCE}
 
 REASON_LABELS = {
     dedupe.Reason.EMAIL: _l("same e-mail"),
@@ -79,7 +68,7 @@ def _merge_form(a: Donor, b: Donor, differing: list[str]) -> FlaskForm:
         )
 
     for name in differing:
-        first, second = getattr(a, name) or "", getattr(b, name) or ""
+        first, second = _shown(name, getattr(a, name)), _shown(name, getattr(b, name))
         field = RadioField(
             FIELD_LABELS[name],
             choices=choices([(a.id, first or "—"), (b.id, second or "—")]),
@@ -88,6 +77,10 @@ def _merge_form(a: Donor, b: Donor, differing: list[str]) -> FlaskForm:
         )
         setattr(MergeForm, name, field)
     return MergeForm()
+
+
+def _shown(name: str, value) -> str:
+    return str(VALUE_LABELS.get(name, {}).get(value, value or ""))
 
 
 def _live_or_404(donor_id: int) -> Donor:
@@ -163,7 +156,7 @@ def merge_pair(a: int, b: int):
             db.session.commit()
             message = _("Donor #%(merged)s merged into #%(survivor)s.")
             flash(message % {"merged": merged_id, "survivor": survivor_id}, "info")
-            return redirect(url_for(".duplicates"))
+            return redirect(url_for("donors_staff.donor", donor_id=survivor_id))
     status = 422 if form.errors else 200
     return render_template(
         "donors/staff/merge.html",
@@ -171,7 +164,11 @@ def merge_pair(a: int, b: int):
         second=second,
         form=form,
         fields=[form[name] for name in differing],
-        same=[(FIELD_LABELS[f], getattr(first, f)) for f in merge.FIELDS if f not in differing],
+        same=[
+            (FIELD_LABELS[f], _shown(f, getattr(first, f)))
+            for f in merge.FIELDS
+            if f not in differing and getattr(first, f)
+        ],
         counts=[merge.reference_counts(first.id), merge.reference_counts(second.id)],
         table_labels=TABLE_LABELS,
     ), status

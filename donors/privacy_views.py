@@ -59,7 +59,7 @@ def forget(donor_id: int):
     form = ForgetForm()
     if donor.is_erased:
         flash(_("This donor was already forgotten."), "info")
-        return redirect(url_for(".retention"))
+        return redirect(url_for("donors_staff.donor", donor_id=donor_id))
     if form.validate_on_submit():
         try:
             erasure.forget(
@@ -75,7 +75,7 @@ def forget(donor_id: int):
         else:
             db.session.commit()
             flash(_("Donor #%(id)s is forgotten; the gifts stay.", id=donor_id), "info")
-            return redirect(url_for(".retention"))
+            return redirect(url_for("donors_staff.donor", donor_id=donor_id))
     return render_template(
         "donors/staff/erase_confirm.html",
         donor=db.session.get(Donor, donor_id),

@@ -135,6 +135,7 @@ def test_merge_moves_everything_to_the_survivor_and_records_it(client, login):
         },
     )
     assert response.status_code == 302, response.text
+    assert response.headers["Location"].endswith(f"/staff/donors/{keep_id}")
 
     assert db.session.get(Donor, other_id) is None
     survivor = db.session.get(Donor, keep_id)
@@ -338,6 +339,8 @@ def test_only_staff_and_admin_merge(client, login):
     a, b = factories.donor(), factories.donor()
     ids = a.id, b.id
     login("treasurer")
+    record = client.get(f"/staff/donors/{ids[0]}")
+    assert record.status_code == 200 and "/merge-with" not in record.text
     assert client.get("/staff/donors/duplicates").status_code == 403
     assert (
         client.post(f"/staff/donors/merge/{ids[0]}/{ids[1]}", data={"survivor": ids[0]}).status_code
@@ -348,3 +351,5 @@ def test_only_staff_and_admin_merge(client, login):
     login("admin")
     assert client.get("/staff/donors/duplicates").status_code == 200
     assert client.get(f"/staff/donors/merge/{ids[0]}/{ids[1]}").status_code == 200
+    record = client.get(f"/staff/donors/{ids[0]}")
+    assert f"/staff/donors/{ids[0]}/merge-with" in record.text

@@ -123,6 +123,11 @@ def test_forgetting_removes_personal_data_and_keeps_gifts_and_totals(client, log
         data={"confirm": "y", "request_note": "e-mail of 3 March"},
     )
     assert response.status_code == 302, response.text
+    assert response.headers["Location"].endswith(f"/staff/donors/{donor_id}")
+    record = client.get(f"/staff/donors/{donor_id}")
+    assert "Giulia" not in record.text and "Forgotten on" in record.text
+    assert f"/staff/donors/{donor_id}/gdpr-export" in record.text
+    assert f"/staff/donors/{donor_id}/forget" not in record.text
 
     donor = db.session.get(Donor, donor_id)
     assert donor.is_erased
@@ -347,3 +352,4 @@ def test_privacy_pages_are_for_staff_and_admin(client, login):
     login("admin")
     for url in urls:
         assert client.get(url).status_code == 200
+    assert urls[0] in client.get(f"/staff/donors/{donor_id}").text
