@@ -139,9 +139,15 @@ def record_dispute(donation: Donation, dispute_status: str) -> list:
     ):
         return []
     donation.dispute_status = dispute_status
+    pending = [
+        (
+            signals.donation_disputed,
+            {"donation_id": donation.id, "dispute_status": dispute_status},
+        )
+    ]
     if dispute_status == "lost":
-        return record_refunded_total(donation, donation.amount_cents)
-    return []
+        pending += record_refunded_total(donation, donation.amount_cents)
+    return pending
 
 
 def send(pending: list) -> None:

@@ -1,5 +1,16 @@
 """Tax receipts: numbered, immutable PDFs for succeeded gifts; annual receipts; exports."""
 
+from flask_babel import lazy_gettext as _l
+
 
 def init_app(app) -> None:
-    from receipts import models  # noqa: F401
+    from legami.access import add_menu
+    from legami.models import Role
+    from legami.scheduler import add_job
+    from receipts import issuing, labels, pdf, views
+
+    labels.init_app(app)
+    app.register_blueprint(views.bp)
+    issuing.connect_signals(app)
+    add_job(app, "receipts.render_due", pdf.render_due, seconds=30)
+    add_menu(app, _l("Receipts"), "receipts_staff.receipts", Role.TREASURER, Role.STAFF)

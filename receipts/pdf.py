@@ -1,0 +1,182 @@
+"""Receipt PDFs: rendered once with WeasyPrint, stored under the instance folder, then served.
+
+A receipt's PDF is rendered after the receipt is committed (by the scheduler job, or on its
+first download), written under instance/receipts/<organisation>/<year>/, and its SHA-256
+recorded on the row; from then on the stored file is served, checked against that hash, and
+never rendered again. A voided receipt gets a second file, watermarked ANNULLATA; the
+original stays as it was.
+
+One FontConfiguration and one parsed stylesheet serve the whole process (WeasyPrint leaks
+memory when each document makes its own). Resources load only from the project's static/
+folder and the instance folder: no system font lookups by name, no network.
+"""
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from flask import current_app
+from sqlalchemy import select, update
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
+
+from legami.config import ROOT
+from legami.extensions import db
+from receipts import content
+from receipts.models import Receipt, ReceiptStatus
+
+log = logging.getLogger(__name__)
+
+STATIC = (ROOT / "static").resolve()
+STYLESHEET = ROOT / "templates" / "receipts" / "receipt.css"
+
+_lock = threading.Lock()
+_shared: dict = {}
+
+
+class LocalFetcher(URLFetcher):
+    """Fetches data: URLs and files under the given folders; refuses everything else.
+
+    `strict`: a resource that cannot be loaded stops the rendering (the fonts); otherwise
+    it is left out with a warning (a logo file gone missing does not block a receipt).
+    """
+
+    def __init__(self, *folders: Path, strict: bool = False):
+        super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=strict)
+        self.folders = [Path(f).resolve() for f in folders]
+
+    def fetch(self, url, headers=None):
+        if url.startswith("file:"):
+            path = Path(url2pathname(urlsplit(url).path)).resolve()
+            if not any(path.is_relative_to(folder) for folder in self.folders):
+                raise ValueError(f"outside the folders receipts may read: {url}")
+        elif not url.startswith("data:"):
+            raise ValueError(f"receipts load no remote resources: {url[:80]}")
+        return super().fetch(url, headers)
+
+
+class TamperedPdf(RuntimeError):
+    """A stored PDF no longer matches the hash recorded when it was written."""
+
+
+def _fonts_and_css() -> tuple[FontConfiguration, CSS]:
+    """The process's one FontConfiguration and parsed stylesheet (call under _lock)."""
+    if not _shared:
+        fonts = FontConfiguration()
+        css = CSS(
+            filename=str(STYLESHEET),
+            font_config=fonts,
+            url_fetcher=LocalFetcher(STATIC, strict=True),
+        )
+        _shared.update(fonts=fonts, css=css)
+    return _shared["fonts"], _shared["css"]
+
+
+def render(receipt: Receipt, voided: bool = False) -> bytes:
+    """The receipt as PDF bytes, from its snapshot (no storage, no database writes)."""
+    # The template alone, without request context processors: receipts render anywhere.
+    template = current_app.jinja_env.get_template("receipts/receipt.html")
+    html = template.render(**content.context(receipt, voided))
+    fetcher = LocalFetcher(STATIC, Path(current_app.instance_path))
+    document = HTML(string=html, base_url=str(STATIC), url_fetcher=fetcher)
+    with _lock:
+        fonts, css = _fonts_and_css()
+        return document.write_pdf(stylesheets=[css], font_config=fonts)
+
+
+def _columns(voided: bool):
+    if voided:
+        return Receipt.voided_pdf_path, Receipt.voided_pdf_sha256
+    return Receipt.pdf_path, Receipt.pdf_sha256
+
+
+def _storage() -> Path:
+    return Path(current_app.instance_path)
+
+
+def _write_once(relative: str, data: bytes) -> None:
+    """Write a file atomically, unless it is already there (same name: same content)."""
+    target = _storage() / relative
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, target)
+
+
+def store(receipt: Receipt, voided: bool = False) -> Receipt:
+    """Render and store the receipt's PDF (or its voided copy) if not stored yet; commits.
+
+    Two processes may render at once: the one whose compare-and-set UPDATE lands first wins,
+    the other removes its file, and both then serve the winner's.
+    """
+    path_column, hash_column = _columns(voided)
+    if getattr(receipt, path_column.key):
+        return receipt
+    if voided and receipt.status != ReceiptStatus.VOIDED:
+        raise ValueError("only a voided receipt has a voided copy")
+    data = render(receipt, voided)
+    digest = hashlib.sha256(data).hexdigest()
+    suffix = "-annullata" if voided else ""
+    relative = (
+        f"receipts/{receipt.organisation_id}/{receipt.year}/"
+        f"{receipt.number:06d}{suffix}-{digest[:16]}.pdf"
+    )
+    _write_once(relative, data)
+    won = db.session.execute(
+        update(Receipt)
+        .where(Receipt.id == receipt.id, path_column.is_(None))
+        .values({path_column: relative, hash_column: digest})
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(receipt)
+    if not won and getattr(receipt, path_column.key) != relative:
+        (_storage() / relative).unlink(missing_ok=True)
+    return receipt
+
+
+def stored_bytes(receipt: Receipt, voided: bool = False) -> bytes:
+    """The stored PDF, rendered first if it never was; refuses a file that changed."""
+    store(receipt, voided)
+    path_column, hash_column = _columns(voided)
+    data = (_storage() / getattr(receipt, path_column.key)).read_bytes()
+    if hashlib.sha256(data).hexdigest() != getattr(receipt, hash_column.key):
+        raise TamperedPdf(f"receipt {receipt.id}: stored PDF does not match its hash")
+    return data
+
+
+def render_due(limit: int = 50) -> int:
+    """Scheduler job: store the PDFs of receipts issued or voided since the last run."""
+    due = db.session.execute(
+        select(Receipt.id, Receipt.status)
+        .where(
+            Receipt.pdf_path.is_(None)
+            | ((Receipt.status == ReceiptStatus.VOIDED) & Receipt.voided_pdf_path.is_(None))
+        )
+        .order_by(Receipt.id)
+        .limit(limit)
+    ).all()
+    db.session.commit()
+    stored = 0
+    for row in due:
+        try:
+            receipt = db.session.get(Receipt, row.id)
+            store(receipt)
+            if row.status == ReceiptStatus.VOIDED:
+                store(receipt, voided=True)
+        except Exception:  # one broken receipt must not hold up the others; it is retried
+            db.session.rollback()
+            log.exception("receipt %s: PDF not stored", row.id)
+        else:
+            stored += 1
+    return stored

@@ -1,0 +1,80 @@
+"""The treasurer's receipts: list, detail, PDF download, void."""
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from legami.access import roles_required
+from legami.extensions import db
+from legami.models import Organisation, Role
+from legami.validation import Invalid, apply_to_form
+from receipts import issuing, listing, pdf
+from receipts.forms import VoidForm
+from receipts.models import Receipt, ReceiptStatus
+
+bp = Blueprint("receipts_staff", __name__, url_prefix="/staff/receipts")
+
+PAGE_SIZE = 50
+
+
+@bp.get("")
+@roles_required(Role.TREASURER, Role.STAFF)
+def receipts():
+    filters = listing.Filters.from_args(request.args)
+    page = db.paginate(listing.query(filters), per_page=PAGE_SIZE, error_out=False)
+    return render_template(
+        "receipts/staff/receipts.html",
+        page=page,
+        filters=filters,
+        organisations=db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
+        statuses=list(ReceiptStatus),
+    )
+
+
+def _detail(found: Receipt, form: VoidForm | None = None, status: int = 200):
+    return render_template(
+        "receipts/staff/receipt.html", receipt=found, form=form or VoidForm()
+    ), status
+
+
+@bp.get("/<int:receipt_id>")
+@roles_required(Role.TREASURER, Role.STAFF)
+def receipt(receipt_id: int):
+    return _detail(db.get_or_404(Receipt, receipt_id))
+
+
+@bp.get("/<int:receipt_id>/pdf")
+@roles_required(Role.TREASURER, Role.STAFF)
+def download(receipt_id: int):
+    """The stored PDF; a voided receipt's watermarked copy unless the original is asked for."""
+    found = db.get_or_404(Receipt, receipt_id)
+    voided = found.status == ReceiptStatus.VOIDED and request.args.get("original") != "1"
+    data = pdf.stored_bytes(found, voided=voided)
+    name = found.display_number.replace("/", "-") + ("-annullata" if voided else "")
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="ricevuta-{name}.pdf"',
+            "Cache-Control": "private, no-cache",
+        },
+    )
+
+
+@bp.post("/<int:receipt_id>/void")
+@roles_required(Role.TREASURER)
+def void(receipt_id: int):
+    found = db.get_or_404(Receipt, receipt_id)
+    form = VoidForm()
+    if form.validate_on_submit():
+        try:
+            issuing.void(found, form.reason.data, current_user)
+        except Invalid as invalid:
+            db.session.rollback()
+            apply_to_form(form, invalid)
+        else:
+            db.session.commit()
+            flash(_("Receipt %(number)s voided.", number=found.display_number), "info")
+            return redirect(url_for(".receipt", receipt_id=found.id))
+    return _detail(db.get_or_404(Receipt, receipt_id), form=form, status=422)
