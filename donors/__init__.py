@@ -15,3 +15,8 @@ def init_app(app) -> None:
 
     merge_views.init_app(app)
     privacy_views.init_app(app)
+
+    from donors import consent_views, portal_views
+
+    consent_views.init_app(app)
+    portal_views.init_app(app)

@@ -5,15 +5,19 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app) -> None:
     from campaigns.panels import add_panel
+    from donors.portal import add_portal_section
     from legami.access import add_menu
     from legami.cli import add_demo
     from legami.identifiers import format_iban
     from legami.models import Role
-    from payments import demo, labels, staff, views, wall
+    from payments import demo, labels, portal, staff, views, wall
 
     labels.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(portal.bp)
+    add_portal_section(app, _l("Your gifts"), "payments_portal.gifts")
+    add_portal_section(app, _l("Monthly gifts"), "payments_portal.monthly")
     app.jinja_env.globals["donor_wall"] = wall.recent_gifts
     app.jinja_env.globals["iban"] = format_iban
     add_panel(app, "payments/_give_panel.html")

@@ -9,7 +9,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from campaigns.models import Campaign, CampaignStatus
+from donors import consent
 from donors.identity import DonorDetails, find_or_create
+from donors.models import ConsentSource
 from legami import audit
 from legami.extensions import db
 from legami.timeutil import now_utc
@@ -38,6 +40,7 @@ class GiftRequest:
     show_name: bool = False
     dedication: str = ""
     newsletter_opt_in: bool = False
+    ip: str = ""  # whence the newsletter box was ticked, kept with the consent request
 
 
 def fee_for(amount_cents: int) -> int:
@@ -76,6 +79,8 @@ def start(req: GiftRequest) -> Donation | RecurringGift:
     validate(req)
     total = req.amount_cents + (fee_for(req.amount_cents) if req.cover_fee else 0)
     donor = find_or_create(req.donor, source=f"gift:{req.campaign.slug}")
+    if req.newsletter_opt_in:  # the donor confirms by mail (double opt-in)
+        consent.request_newsletter(donor, ConsentSource.FORM, req.ip)
     if req.frequency == Frequency.MONTHLY:
         gift = RecurringGift(donor=donor, campaign=req.campaign, amount_cents=total)
         db.session.add(gift)

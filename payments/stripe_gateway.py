@@ -75,6 +75,31 @@ def cancel_subscription(gift: RecurringGift) -> None:
     client().v1.subscriptions.cancel(gift.stripe_subscription_id)
 
 
+# A new amount applies from the next monthly payment: no charge or credit for the month under
+# way. (localstripe rejects this parameter; its tests drop it, see tests/payments.)
+NO_PRORATION = {"proration_behavior": "none"}
+
+
+def change_subscription_amount(gift: RecurringGift, amount_cents: int) -> None:
+    """Move the subscription's one item to a monthly plan of the new amount (same product)."""
+    stripe = client().v1
+    subscription = stripe.subscriptions.retrieve(gift.stripe_subscription_id)
+    item = subscription["items"].data[0]
+    plan = stripe.plans.create(
+        params={
+            "amount": amount_cents,
+            "currency": gift.currency.lower(),
+            "interval": "month",
+            "product": item.plan.product,
+        },
+        options={"idempotency_key": f"legami-recurring-{gift.token}-plan-{amount_cents}"},
+    )
+    stripe.subscriptions.update(
+        gift.stripe_subscription_id,
+        params={"items": [{"id": item.id, "plan": plan.id}], **NO_PRORATION},
+    )
+
+
 def refund(donation: Donation, amount_cents: int, key: str) -> str:
     params = {"amount": amount_cents}
     if donation.stripe_payment_intent_id:

@@ -53,6 +53,7 @@ def _request_from(form: DonationForm, campaign: Campaign) -> giving.GiftRequest:
         show_name=form.show_name.data,
         dedication=(form.dedication.data or "").strip(),
         newsletter_opt_in=form.newsletter.data,
+        ip=request.remote_addr or "",
         donor=DonorDetails(
             email=form.email.data,
             kind="organisation" if organisation else "person",
