@@ -20,3 +20,8 @@ def init_app(app) -> None:
 
     consent_views.init_app(app)
     portal_views.init_app(app)
+
+    from donors import cli, import_views
+
+    import_views.init_app(app)
+    app.cli.add_command(cli.donors_cli)
