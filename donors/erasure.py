@@ -17,11 +17,10 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 
+from donors import consent
 from donors.identity import normalise_email
 from donors.models import (
-    ConsentAction,
     ConsentEvent,
-    ConsentPurpose,
     ConsentSource,
     Donor,
     DonorChange,
@@ -100,6 +99,8 @@ def forget(donor_id: int, user: User | None, today: date, years: int, request: s
             .on_conflict_do_nothing(index_elements=["email_hash"])
         )
 
+    consent.withdraw(donor, ConsentSource.ERASURE, user=user)
+    consent.set_report_back(donor, True, ConsentSource.ERASURE, user=user)
     removed = {
         "emails": _delete(DonorEmail, DonorEmail.donor_id == donor_id),
         "tags": db.session.execute(
@@ -142,17 +143,6 @@ def forget(donor_id: int, user: User | None, today: date, years: int, request: s
         .values(snapshot={})
         .execution_options(synchronize_session=False)
     )
-    for purpose in ConsentPurpose:
-        db.session.add(
-            ConsentEvent(
-                donor_id=donor_id,
-                purpose=purpose,
-                action=ConsentAction.WITHDRAWN,
-                source=ConsentSource.ERASURE,
-                user_id=user.id if user else None,
-            )
-        )
-
     keeps_tax_ids = _has_gifts_since(donor_id, retention_start(today, years))
     db.session.expire_all()
     _anonymise(donor, keeps_tax_ids)
@@ -201,6 +191,4 @@ def _anonymise(donor: Donor, keeps_tax_ids: bool) -> None:
     donor.notes = ""
     if not keeps_tax_ids:
         donor.codice_fiscale = donor.partita_iva = None
-    donor.newsletter_consent = False
-    donor.report_back_opt_out = True
     donor.erased_at = now_utc()
