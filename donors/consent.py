@@ -52,7 +52,7 @@ class Confirmation(enum.StrEnum):
     INVALID = "invalid"  # tampered with, or about nothing we know
 
 
-def notice_version() -> str:
+def current_notice_version() -> str:
     return current_app.config["PRIVACY_NOTICE_VERSION"]
 
 
@@ -66,7 +66,7 @@ def _record(donor: Donor, purpose: str, action: str, source: str, **details) -> 
 
 
 def request_newsletter(
-    donor: Donor, source: str, ip: str = "", notice: str | None = None
+    donor: Donor, source: str, ip: str = "", notice_version: str | None = None
 ) -> ConsentEvent | None:
     """Ask the donor to confirm by mail; None when there is nothing to ask (already
     consenting, or forgotten). The mail is queued through `signals.newsletter_requested`."""
@@ -78,7 +78,7 @@ def request_newsletter(
         ConsentAction.REQUESTED,
         source,
         ip=ip[:45],
-        notice_version=notice or notice_version(),
+        notice_version=notice_version or current_notice_version(),
     )
     db.session.flush()
     signals.newsletter_requested.send(current_app._get_current_object(), donor_id=donor.id)
@@ -212,7 +212,7 @@ def grant(
     source: str,
     *,
     ip: str = "",
-    notice: str | None = None,
+    notice_version: str | None = None,
     user: User | None = None,
     note: str = "",
     occurred_at: datetime | None = None,
@@ -237,7 +237,7 @@ def grant(
         ConsentAction.GRANTED,
         source,
         ip=ip[:45],
-        notice_version=notice or notice_version(),
+        notice_version=notice_version or current_notice_version(),
         user_id=user.id if user else None,
         note=note[:300],
         occurred_at=occurred_at or now_utc(),
