@@ -9,7 +9,7 @@ donor is one giving to that organisation for the first time.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Integer, and_, cast, extract, func, select
+from sqlalchemy import Integer, cast, extract, func, literal, select, union_all
 
 from campaigns.models import Campaign, Lab, Pact, campaign_labs, campaign_pacts
 from legami.extensions import db
@@ -51,7 +51,6 @@ class Share:
     id: int
     title: str
     gifts: int
-    donors: int
     income_cents: int
 
 
@@ -97,53 +96,48 @@ def _gifts(organisation_id: int | None, start: date | None, end: date) -> list:
 
 
 def years(year_from: int, year_to: int, organisation_id: int | None = None) -> list[Year]:
-    """Donors, new, retained and lapsed donors, gifts and income for each year of the range."""
-    until = date(year_to + 1, 1, 1)
+    """Donors, new, retained and lapsed donors, gifts and income for each year of the range.
+
+    One pass over the gifts: grouped by donor and year, then each donor's years in order
+    tell whether a year is their first (new) and whether they gave the year before.
+    """
     donor_years = (
-        select(Donation.donor_id, YEAR.label("year"))
-        .where(*_gifts(organisation_id, None, until))
+        select(
+            Donation.donor_id,
+            YEAR.label("year"),
+            func.count().label("gifts"),
+            func.sum(NET).label("net"),
+        )
+        .where(*_gifts(organisation_id, None, date(year_to + 1, 1, 1)))
         .group_by(Donation.donor_id, YEAR)
         .cte("donor_years")
     )
-    first = (
-        select(donor_years.c.donor_id, func.min(donor_years.c.year).label("year"))
-        .group_by(donor_years.c.donor_id)
-        .cte("first_years")
-    )
-    previous = donor_years.alias("previous_year")
-    people = {
+    in_order = {"partition_by": donor_years.c.donor_id, "order_by": donor_years.c.year}
+    marked = select(
+        donor_years.c.year,
+        donor_years.c.gifts,
+        donor_years.c.net,
+        func.row_number().over(**in_order).label("nth"),
+        func.lag(donor_years.c.year).over(**in_order).label("previous"),
+    ).subquery("marked")
+    found = {
         row.year: row
         for row in db.session.execute(
             select(
-                donor_years.c.year,
+                marked.c.year,
                 func.count().label("donors"),
-                func.count().filter(first.c.year == donor_years.c.year).label("new"),
-                func.count(previous.c.donor_id).label("retained"),
+                func.count().filter(marked.c.nth == 1).label("new"),
+                func.count().filter(marked.c.previous == marked.c.year - 1).label("retained"),
+                func.sum(marked.c.gifts).label("gifts"),
+                func.sum(marked.c.net).label("net"),
             )
-            .select_from(donor_years)
-            .join(first, first.c.donor_id == donor_years.c.donor_id)
-            .outerjoin(
-                previous,
-                and_(
-                    previous.c.donor_id == donor_years.c.donor_id,
-                    previous.c.year == donor_years.c.year - 1,
-                ),
-            )
-            .where(donor_years.c.year >= year_from - 1)
-            .group_by(donor_years.c.year)
-        )
-    }
-    money = {
-        row.year: row
-        for row in db.session.execute(
-            select(YEAR.label("year"), func.count().label("gifts"), func.sum(NET).label("net"))
-            .where(*_gifts(organisation_id, date(year_from, 1, 1), until))
-            .group_by(YEAR)
+            .where(marked.c.year >= year_from - 1)
+            .group_by(marked.c.year)
         )
     }
     result = []
     for year in range(year_from, year_to + 1):
-        now, before, paid = people.get(year), people.get(year - 1), money.get(year)
+        now, before = found.get(year), found.get(year - 1)
         retained = now.retained if now else 0
         result.append(
             Year(
@@ -152,8 +146,8 @@ def years(year_from: int, year_to: int, organisation_id: int | None = None) -> l
                 new=now.new if now else 0,
                 retained=retained,
                 lapsed=(before.donors if before else 0) - retained,
-                gifts=paid.gifts if paid else 0,
-                income_cents=int(paid.net) if paid else 0,
+                gifts=now.gifts if now else 0,
+                income_cents=int(now.net) if now else 0,
             )
         )
     return result
@@ -196,66 +190,47 @@ def months(start: date, end: date, organisation_id: int | None = None) -> list[M
     return result
 
 
-def _shares(title, key, joins, start: date, end: date, organisation_id: int | None):
-    stmt = select(
-        key.label("id"),
-        title.label("title"),
-        func.count().label("gifts"),
-        func.count(Donation.donor_id.distinct()).label("donors"),
-        func.sum(NET).label("net"),
-    ).select_from(Donation)
-    for target, on in joins:
-        stmt = stmt.join(target, on)
-    stmt = (
-        stmt.where(*_gifts(organisation_id, start, end))
-        .group_by(key, title)
-        .order_by(func.sum(NET).desc(), title)
-    )
-    return [
-        Share(row.id, row.title, row.gifts, row.donors, int(row.net))
-        for row in db.session.execute(stmt)
-    ]
+def shares(start: date, end: date, organisation_id: int | None = None) -> dict[str, list[Share]]:
+    """Gifts and income in [start, end) by campaign, by pact and by lab (keys `campaigns`,
+    `pacts`, `labs`), largest first. A gift to a campaign that funds several pacts or labs
+    counts in full for each of them.
 
-
-def by_campaign(start: date, end: date, organisation_id: int | None = None) -> list[Share]:
-    return _shares(
-        Campaign.title,
-        Campaign.id,
-        [(Campaign, Campaign.id == Donation.campaign_id)],
-        start,
-        end,
-        organisation_id,
+    The gifts are summed once per campaign; pacts and labs add up those campaign sums.
+    """
+    per_campaign = (
+        select(Donation.campaign_id, func.count().label("gifts"), func.sum(NET).label("net"))
+        .where(*_gifts(organisation_id, start, end))
+        .group_by(Donation.campaign_id)
+        .cte("per_campaign")
     )
 
+    def summed(kind: str, model, link=None, column=None):
+        stmt = select(
+            literal(kind).label("kind"),
+            model.id.label("id"),
+            model.title.label("title"),
+            func.sum(per_campaign.c.gifts).label("gifts"),
+            func.sum(per_campaign.c.net).label("net"),
+        ).select_from(per_campaign)
+        if link is None:
+            stmt = stmt.join(model, model.id == per_campaign.c.campaign_id)
+        else:
+            stmt = stmt.join(link, link.c.campaign_id == per_campaign.c.campaign_id).join(
+                model, model.id == column
+            )
+        return stmt.group_by(model.id, model.title)
 
-def by_pact(start: date, end: date, organisation_id: int | None = None) -> list[Share]:
-    """A gift to a campaign that funds several pacts counts in full for each of them."""
-    return _shares(
-        Pact.title,
-        Pact.id,
-        [
-            (campaign_pacts, campaign_pacts.c.campaign_id == Donation.campaign_id),
-            (Pact, Pact.id == campaign_pacts.c.pact_id),
-        ],
-        start,
-        end,
-        organisation_id,
-    )
-
-
-def by_lab(start: date, end: date, organisation_id: int | None = None) -> list[Share]:
-    """A gift to a campaign that funds several labs counts in full for each of them."""
-    return _shares(
-        Lab.title,
-        Lab.id,
-        [
-            (campaign_labs, campaign_labs.c.campaign_id == Donation.campaign_id),
-            (Lab, Lab.id == campaign_labs.c.lab_id),
-        ],
-        start,
-        end,
-        organisation_id,
-    )
+    every = union_all(
+        summed("campaigns", Campaign),
+        summed("pacts", Pact, campaign_pacts, campaign_pacts.c.pact_id),
+        summed("labs", Lab, campaign_labs, campaign_labs.c.lab_id),
+    ).subquery()
+    found: dict[str, list[Share]] = {"campaigns": [], "pacts": [], "labs": []}
+    for row in db.session.execute(
+        select(every).order_by(every.c.kind, every.c.net.desc(), every.c.title)
+    ):
+        found[row.kind].append(Share(row.id, row.title, int(row.gifts), int(row.net)))
+    return found
 
 
 def monthly(organisation_id: int | None = None) -> Monthly:
@@ -273,15 +248,15 @@ def monthly(organisation_id: int | None = None) -> Monthly:
 
 
 def dashboard(year_from: int, year_to: int, organisation_id: int | None, today: date) -> Dashboard:
-    start, end = date(year_from, 1, 1), date(year_to + 1, 1, 1)
+    by = shares(date(year_from, 1, 1), date(year_to + 1, 1, 1), organisation_id)
     return Dashboard(
         year_from=year_from,
         year_to=year_to,
         organisation_id=organisation_id,
         years=years(year_from, year_to, organisation_id),
         months=months(*month_window(year_from, year_to, today), organisation_id),
-        campaigns=by_campaign(start, end, organisation_id),
-        pacts=by_pact(start, end, organisation_id),
-        labs=by_lab(start, end, organisation_id),
+        campaigns=by["campaigns"],
+        pacts=by["pacts"],
+        labs=by["labs"],
         monthly=monthly(organisation_id),
     )

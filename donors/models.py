@@ -133,7 +133,7 @@ class Donor(db.Model):
     partita_iva: Mapped[str | None] = mapped_column(String(11))
     street: Mapped[str] = mapped_column(String(200), default="")
     postal_code: Mapped[str] = mapped_column(String(10), default="")
-    town: Mapped[str] = mapped_column(String(100), default="")
+    town: Mapped[str] = mapped_column(String(100), default="", index=True)
     province: Mapped[str] = mapped_column(String(2), default="")
     country: Mapped[str] = mapped_column(String(2), default="IT")
     language: Mapped[str] = mapped_column(String(5), default="it")
