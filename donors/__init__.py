@@ -25,3 +25,7 @@ def init_app(app) -> None:
 
     import_views.init_app(app)
     app.cli.add_command(cli.donors_cli)
+
+    from donors import segment_views
+
+    segment_views.init_app(app)
