@@ -135,25 +135,33 @@ def json_body() -> dict:
     return data
 
 
-def paginate(query, serialise):
-    """Page a select() by ?page= and ?per_page=; returns the JSON envelope."""
+def page_args() -> tuple[int, int]:
+    """?page= and ?per_page= (capped), or a 400 problem."""
     page = request.args.get("page", "1")
     per_page = request.args.get("per_page", str(current_app.config["API_PAGE_SIZE"]))
     if not page.isdigit() or not per_page.isdigit() or int(page) < 1 or int(per_page) < 1:
         abort(400, "page and per_page must be positive whole numbers.")
-    page_no = int(page)
-    size = min(int(per_page), current_app.config["API_MAX_PAGE_SIZE"])
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(query.limit(size).offset((page_no - 1) * size)).all()
+    return int(page), min(int(per_page), current_app.config["API_MAX_PAGE_SIZE"])
+
+
+def page_envelope(items: list, page_no: int, size: int, total: int):
     return jsonify(
         {
-            "items": [serialise(row) for row in rows],
+            "items": items,
             "page": page_no,
             "per_page": size,
             "total": total,
             "pages": (total + size - 1) // size,
         }
     )
+
+
+def paginate(query, serialise):
+    """Page a select() by ?page= and ?per_page=; returns the JSON envelope."""
+    page_no, size = page_args()
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.limit(size).offset((page_no - 1) * size)).all()
+    return page_envelope([serialise(row) for row in rows], page_no, size, total)
 
 
 def page_schema(item_ref: str) -> dict:
