@@ -16,6 +16,7 @@ WIDTH = 640
 # Dark enough for text and bars on white (contrast >= 4.5:1), and told apart by the legend.
 PALETTE = ("#1f6f5c", "#a3311b", "#3d5a98", "#6b5200")
 FONT = 12
+INK = "#1d2330"
 LABEL_CHARS = 26
 
 
@@ -34,7 +35,16 @@ def _el(parent, tag: str, text: str | None = None, **attributes) -> ET.Element:
     return element
 
 
-def _svg(chart_id: str, title: str, description: str, height: int) -> ET.Element:
+def _head_height(series: Sequence[Series]) -> int:
+    """Room for the visible title, and for the legend when there are several series."""
+    return 30 + (22 if len(series) > 1 else 0)
+
+
+def _svg(
+    chart_id: str, title: str, description: str, series: Sequence[Series], height: int
+) -> ET.Element:
+    """The chart's root: named by its title (shown too), described, and with a legend when
+    it has more than one series."""
     svg = ET.Element(
         "svg",
         {
@@ -51,15 +61,14 @@ def _svg(chart_id: str, title: str, description: str, height: int) -> ET.Element
     )
     _el(svg, "title", title, id=f"{chart_id}-title")
     _el(svg, "desc", description, id=f"{chart_id}-desc")
+    _el(svg, "text", title, x=8, y=20, font_size=FONT + 2, font_weight=600, fill=INK)
+    if len(series) > 1:
+        x = 8
+        for colour, one in zip(PALETTE, series, strict=False):
+            _el(svg, "rect", x=x, y=32, width=12, height=12, fill=colour)
+            _el(svg, "text", one.name, x=x + 16, y=42, fill=INK)
+            x += 28 + 7 * len(one.name)
     return svg
-
-
-def _legend(svg: ET.Element, series: Sequence[Series], y: int) -> None:
-    x = 8
-    for colour, one in zip(PALETTE, series, strict=False):
-        _el(svg, "rect", x=x, y=y - 10, width=12, height=12, fill=colour)
-        _el(svg, "text", one.name, x=x + 16, y=y, fill="#1d2330")
-        x += 28 + 7 * len(one.name)
 
 
 def _short(label: str) -> str:
@@ -87,16 +96,15 @@ def bar_chart(
     fmt: Callable[[float], str] = str,
 ) -> Markup:
     """One row of bars per label (one bar per series), each bar followed by its value."""
-    bar, gap, left, right = 14, 10, 190, 110
-    legend = 24 if len(series) > 1 else 0
+    bar, gap, right = 14, 10, 110
+    left = 16 + 7 * max((len(_short(label)) for label in labels), default=0)
+    head = _head_height(series)
     group = bar * len(series) + gap
-    height = legend + group * max(len(labels), 1) + gap
-    svg = _svg(chart_id, title, description, height)
-    if legend:
-        _legend(svg, series, 16)
+    height = head + group * max(len(labels), 1) + gap
+    svg = _svg(chart_id, title, description, series, height)
     top = max((v for s in series for v in s.values), default=0) or 1
     for row, label in enumerate(labels):
-        y = legend + gap + row * group
+        y = head + gap + row * group
         name = _el(
             svg,
             "text",
@@ -135,10 +143,10 @@ def line_chart(
     ticks: int = 5,
 ) -> Markup:
     """Points joined by lines over evenly spaced labels, with a labelled value axis."""
-    height, left, right, top_margin, bottom = 280, 90, 20, 30, 40
-    svg = _svg(chart_id, title, description, height)
-    if len(series) > 1:
-        _legend(svg, series, 16)
+    left, right, bottom = 90, 24, 40
+    top_margin = _head_height(series) + 10
+    height = top_margin + 210 + bottom
+    svg = _svg(chart_id, title, description, series, height)
     ceiling = _nice_ceiling(max((v for s in series for v in s.values), default=0))
     plot_h = height - top_margin - bottom
     plot_w = WIDTH - left - right

@@ -152,12 +152,16 @@ def test_charts_are_well_formed_titled_and_labelled():
     assert bars.get("role") == "img"
     assert bars.get("aria-labelledby") == "c-title c-desc"
     assert bars.find(f"{SVG}title").text == "Gifts <&> more"
-    assert [t.text for t in bars.iter(f"{SVG}text")] == ["A & B", "3", "C", "0"]
+    assert [t.text for t in bars.iter(f"{SVG}text")] == ["Gifts <&> more", "A & B", "3", "C", "0"]
+    two = ET.fromstring(
+        bar_chart("t", "T", "d", ["2024"], [Series("New", [1]), Series("Old", [2])])
+    )
+    assert [t.text for t in two.iter(f"{SVG}text")] == ["T", "New", "Old", "2024", "1", "2"]
     line = ET.fromstring(
         line_chart("l", "Line", "desc", ["a", "b"], [Series("s", [0, 30])], fmt=lambda v: f"{v:g}")
     )
     texts = [t.text for t in line.iter(f"{SVG}text")]
-    assert texts == ["0", "10", "20", "30", "40", "50", "a", "b"]
+    assert texts == ["Line", "0", "10", "20", "30", "40", "50", "a", "b"]
     assert [c.find(f"{SVG}title").text for c in line.iter(f"{SVG}circle")] == [
         "s, a: 0",
         "s, b: 30",
@@ -175,7 +179,7 @@ def test_the_page_shows_figures_tables_and_charts(history, client, login):
     assert all(svg.get("role") == "img" for svg in svgs)
     campaigns = next(s for s in svgs if "chart-campaigns" in s.get("aria-labelledby"))
     labels = [t.text for t in campaigns.iter(f"{SVG}text")]
-    assert labels[:2] == ["Campagna X", format_money(11500)]
+    assert labels[1:3] == ["Campagna X", format_money(11500)]
     table = html[html.index('id="campaigns-table"') :]
     assert re.search(r"Campagna X</th><td class=\"num\">4</td>", table)
     assert format_money(20500) in html[html.index('id="pacts-table"') :]
