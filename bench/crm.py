@@ -522,6 +522,9 @@ def fill(app, args, rng: random.Random) -> dict:
         started = time.perf_counter()
         if not present:
             net = network(rng)
+            # End the session's transaction: an open snapshot would keep VACUUM from marking
+            # the new rows visible to all, and index-only scans would visit the table.
+            db.session.remove()
             with db.engine.begin() as connection:
                 generate(connection, rng, args.donors, args.gifts, net["campaigns"])
             analyze(db.engine)
