@@ -16,6 +16,7 @@ from legami.extensions import db
 from legami.validation import Invalid
 from payments.models import Donation, Method, RecurringGift, RecurringStatus, Status
 from tests import factories
+from tests.conftest import browser_log_in
 
 # Each example builds its donors inside the test's transaction and rolls them back, so the
 # function-scoped fixtures (the app, the committed campaigns) are the same for every example.
@@ -577,3 +578,40 @@ def test_the_segment_builder_is_for_staff(client, login):
     for url in ("/staff/segments", "/staff/segments/new", f"/staff/segments/{segment.id}"):
         assert client.get(url).status_code == 403
     assert client.post("/staff/segments/count", data={}).status_code == 403
+
+
+@pytest.mark.browser
+def test_the_live_count_follows_the_criteria_in_a_browser(live_server, page):
+    """The count updates as criteria change (JS posts the form with its CSRF token)."""
+    with live_server.app.app_context():
+        email = factories.user(roles=("staff",), password="correct horse battery").email
+        tag = Tag(name="volontari")
+        db.session.add(tag)
+        db.session.commit()
+        tag_id = tag.id
+        factories.donor(town="Cremona", tags=[tag])
+        factories.donor(town="CRÉMONA")
+        factories.donor(town="Crema")
+    base = live_server.url
+    browser_log_in(page, base, email, "correct horse battery")
+    page.goto(f"{base}/staff/segments/new")
+
+    def shows(number: int) -> None:
+        page.wait_for_function(
+            "n => (document.getElementById('segment-count').textContent.match(/\\d+/) || [])[0]"
+            " === String(n)",
+            arg=number,
+        )
+
+    shows(3)
+    page.fill("#towns", "cremona")
+    shows(2)
+    page.check(f'input[name=tags][value="{tag_id}"]')
+    shows(1)
+    page.fill("#name", "Volontari a Cremona")
+    with page.expect_navigation():
+        page.click("#save")
+    assert "/staff/segments/" in page.url
+    with live_server.app.app_context():
+        saved = db.session.scalar(select(Segment))
+        assert saved.definition == {"tags": [tag_id], "towns": ["cremona"]}
