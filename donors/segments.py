@@ -33,11 +33,12 @@ from sqlalchemy import CTE, ColumnElement, Select, exists, false, func, literal,
 from sqlalchemy.orm import selectinload
 
 from campaigns.models import campaign_labs, campaign_pacts
+from donors.giving_figures import GIFT, NET
 from donors.models import Donor, Segment, donor_tags, fold
 from legami.extensions import db
 from legami.models import User
 from legami.validation import Invalid
-from payments.models import Donation, RecurringGift, RecurringStatus, Status
+from payments.models import Donation, RecurringGift, RecurringStatus
 
 MIN_YEAR, MAX_YEAR = 1900, 2200
 ID_LISTS = ("tags", "campaigns", "pacts", "labs", "organisations")
@@ -180,7 +181,7 @@ def validate(definition) -> dict:
 
 def _gifts(*where) -> Select:
     """Donor ids of succeeded gifts meeting `where`."""
-    return select(Donation.donor_id).where(Donation.status == Status.SUCCEEDED, *where)
+    return select(Donation.donor_id).where(GIFT, *where)
 
 
 def _among(donor_ids: Select) -> ColumnElement[bool]:
@@ -229,11 +230,7 @@ def _last_gift(bounds: dict) -> list[ColumnElement[bool]]:
 def _aggregate_criterion(key: str, parts: dict) -> ColumnElement[bool]:
     """Sum or count within the years, between the bounds; no minimum admits non-givers."""
     low_key, high_key = AGGREGATES[key]
-    measure = (
-        func.sum(Donation.amount_cents - Donation.refunded_cents)
-        if key == "total"
-        else func.count()
-    )
+    measure = func.sum(NET) if key == "total" else func.count()
     per_donor = _gifts(*_in_years(parts.get("year_from"), parts.get("year_to"))).group_by(
         Donation.donor_id
     )
