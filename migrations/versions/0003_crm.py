@@ -199,7 +199,7 @@ def upgrade():
         batch_op.alter_column('donation_id',
                existing_type=sa.INTEGER(),
                nullable=True)
-        batch_op.create_index(batch_op.f('ix_mail_jobs_donor_id'), ['donor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mail_jobs_donor_id'), ['donor_id'], unique=False, sqlite_where=sa.text('donor_id IS NOT NULL'), postgresql_where=sa.text('donor_id IS NOT NULL'))
         batch_op.create_foreign_key(batch_op.f('fk_mail_jobs_donor_id_donors'), 'donors', ['donor_id'], ['id'], ondelete='CASCADE')
         batch_op.create_check_constraint('has_subject', 'donation_id IS NOT NULL OR donor_id IS NOT NULL')
 
