@@ -6,11 +6,12 @@ by total or last gift needs them for every matching donor, so it groups those do
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from donors.giving_figures import GIFT, summary_columns
 from donors.identity import normalise_email
 from donors.models import Donor, DonorEmail, fold
+from legami.extensions import db
 from payments.models import Donation
 
 SORTS = ("name", "last_gift", "total")
@@ -34,12 +35,12 @@ def matching(q: str) -> Select:
     if not q:
         return stmt
     email = normalise_email(q)
-    conditions = [
-        Donor.email.contains(email, autoescape=True),
-        exists().where(
-            DonorEmail.donor_id == Donor.id, DonorEmail.email.contains(email, autoescape=True)
-        ),
-    ]
+    # Further addresses are looked up first: a subquery inside the OR would hide from the
+    # planner how few donors match, and it would walk the whole name index for a page.
+    further = db.session.scalars(
+        select(DonorEmail.donor_id).where(DonorEmail.email.contains(email, autoescape=True))
+    ).all()
+    conditions = [Donor.email.contains(email, autoescape=True), Donor.id.in_(further)]
     name = fold(q)
     if name:
         conditions.append(
