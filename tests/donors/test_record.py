@@ -503,6 +503,9 @@ def test_a_forgotten_donor_cannot_be_changed(client, login):
     donor = factories.donor(erased_at=at(2024, 1, 1))
     login("staff")
     in_english(client)
+    page = client.get(f"/staff/donors/{donor.id}")
+    assert page.status_code == 200
+    assert f"/staff/donors/{donor.id}/edit" not in page.text and "/interactions" not in page.text
     edited = client.post(f"/staff/donors/{donor.id}/edit", data=donor_form(email=donor.email))
     assert edited.status_code == 422 and "This donor was forgotten" in edited.text
     noted = client.post(
