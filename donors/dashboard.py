@@ -12,8 +12,9 @@ from datetime import date
 from sqlalchemy import Integer, cast, extract, func, literal, select, union_all
 
 from campaigns.models import Campaign, Lab, Pact, campaign_labs, campaign_pacts
+from donors.giving_figures import GIFT, NET
 from legami.extensions import db
-from payments.models import Donation, RecurringGift, RecurringStatus, Status
+from payments.models import Donation, RecurringGift, RecurringStatus
 
 
 @dataclass(frozen=True)
@@ -77,17 +78,17 @@ class Dashboard:
 
 
 def _average(total: int, count: int) -> int | None:
-    return (total + count // 2) // count if count else None
+    """The mean, rounded half up to the cent (as the donor record's figures round it)."""
+    return (2 * total + count) // (2 * count) if count else None
 
 
-NET = Donation.amount_cents - Donation.refunded_cents
 YEAR = cast(extract("year", Donation.received_on), Integer)
 MONTH = cast(extract("month", Donation.received_on), Integer)
 
 
 def _gifts(organisation_id: int | None, start: date | None, end: date) -> list:
     """Conditions for succeeded gifts received in [start, end) (no start: since ever)."""
-    where = [Donation.status == Status.SUCCEEDED, Donation.received_on < end]
+    where = [GIFT, Donation.received_on < end]
     if start is not None:
         where.append(Donation.received_on >= start)
     if organisation_id is not None:
