@@ -520,20 +520,21 @@ def fill(app, args, rng: random.Random) -> dict:
         if present and not args.reuse:
             sys.exit("The database already holds donors: give an empty one, or --reuse.")
         started = time.perf_counter()
+        made = {}
         if not present:
             net = network(rng)
             # End the session's transaction: an open snapshot would keep VACUUM from marking
             # the new rows visible to all, and index-only scans would visit the table.
             db.session.remove()
             with db.engine.begin() as connection:
-                generate(connection, rng, args.donors, args.gifts, net["campaigns"])
+                made = generate(connection, rng, args.donors, args.gifts, net["campaigns"])
             analyze(db.engine)
         user = db.session.scalar(select(User).where(User.email == BENCH_USER))
         found = {
             "donors": db.session.scalar(select(func.count()).select_from(Donor)),
             "gifts": db.session.scalar(select(func.count()).select_from(Donation)),
             "seconds": time.perf_counter() - started,
-            "generated": not present,
+            "generated": made,
             "user": user.email,
             "max_donor": db.session.scalar(select(func.max(Donor.id))),
         }
@@ -792,6 +793,8 @@ def main() -> None:
     sizes = size_label(found["donors"], found["gifts"])
     made = f"generated in {found['seconds']:.0f} s" if found["generated"] else "reused"
     print(f"{engine}; {found['donors']:,} donors, {found['gifts']:,} gifts ({made})")
+    if found["generated"]:
+        print("rows: " + ", ".join(f"{n:,} {table}" for table, n in found["generated"].items()))
     print(
         f"{args.runs} runs per query after {args.warm_up} warm-up; pages through the Flask test "
         "client as a logged-in staff user; segments as count + first page of "
