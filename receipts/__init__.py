@@ -12,5 +12,6 @@ def init_app(app) -> None:
     labels.init_app(app)
     app.register_blueprint(views.bp)
     issuing.connect_signals(app)
+    add_job(app, "receipts.issue_due", issuing.issue_due, seconds=10)
     add_job(app, "receipts.render_due", pdf.render_due, seconds=30)
     add_menu(app, _l("Receipts"), "receipts_staff.receipts", Role.TREASURER, Role.STAFF)

@@ -1,12 +1,14 @@
 """Issuing and voiding receipts, and what receipts do when payments signals a change.
 
-The receivers run inside the payment's transaction (see payments.signals): they only write
-rows (a number taken, a receipt, a void), so a failure rolls the whole change back and the
-provider retries. PDFs are rendered later, from the snapshot (receipts.pdf).
+The receivers run inside the payment's transaction (see payments.signals) and only write rows,
+so a failure rolls the whole change back and the provider retries. A succeeded gift only
+marks its receipt as due (one prebuilt insert on the webhook's path); `issue_due` issues the
+due receipts in batches, each batch holding the yearly sequence row once. Refunds and disputes
+act at once. PDFs are rendered later still, from the snapshot (receipts.pdf).
 """
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from legami import audit
 from legami.extensions import db
@@ -17,7 +19,15 @@ from legami.validation import Invalid
 from payments import signals
 from payments.models import Donation
 from receipts import content, numbering
-from receipts.models import Kind, Policy, Receipt, ReceiptGift, ReceiptSettings, ReceiptStatus
+from receipts.models import (
+    Kind,
+    Policy,
+    Receipt,
+    ReceiptDue,
+    ReceiptGift,
+    ReceiptSettings,
+    ReceiptStatus,
+)
 
 FULL_REFUND = "rimborso"
 PARTIAL_REFUND = "rimborso parziale"
@@ -160,8 +170,29 @@ def flag_dispute(donation_id: int, dispute_status: str) -> None:
     )
 
 
+_MARK_DUE = insert(ReceiptDue).values(donation_id=bindparam("b_donation"))
+
+
+def issue_due(limit: int = 200) -> int:
+    """Scheduler job: issue the receipts of gifts marked due, in one transaction; returns how
+    many gifts it handled. Safe in several processes: a second one skips locked rows, and
+    `issue_for_gift` returns an existing receipt rather than issuing twice."""
+    ids = db.session.scalars(
+        select(ReceiptDue.donation_id)
+        .order_by(ReceiptDue.created_at, ReceiptDue.donation_id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for donation_id in ids:
+        issue_for_gift(donation_id)
+    if ids:
+        db.session.execute(delete(ReceiptDue).where(ReceiptDue.donation_id.in_(ids)))
+    db.session.commit()
+    return len(ids)
+
+
 def _on_succeeded(app, donation_id: int) -> None:
-    issue_for_gift(donation_id)
+    db.session.connection().execute(_MARK_DUE, {"b_donation": donation_id})
 
 
 def _on_refunded(app, donation_id: int, refunded_cents: int) -> None:

@@ -180,3 +180,15 @@ class ReceiptGift(db.Model):
     amount_cents: Mapped[int]
     receipt: Mapped[Receipt] = relationship(back_populates="gifts")
     donation: Mapped[Donation] = relationship()
+
+
+class ReceiptDue(db.Model):
+    """A succeeded gift waiting for its receipt. The webhook only writes this row; the
+    scheduler issues the receipts in batches, so numbering never slows a payment down."""
+
+    __tablename__ = "receipts_due"
+
+    donation_id: Mapped[int] = mapped_column(
+        ForeignKey("donations.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -7,6 +7,7 @@ import pytest
 
 from legami.extensions import db
 from payments.models import Donation, Status
+from receipts import issuing
 from tests import factories
 from tests.payments.conftest import WEBHOOK_SECRET, deliver, event
 
@@ -42,6 +43,8 @@ def card_gift(client, campaign, amount_cents: int = 5000, **overrides) -> Donati
     answer = deliver(client, event("payment_intent.succeeded", intent))
     assert answer.status_code == 200, answer.text
     assert answer.json["outcome"] == "succeeded"
+    db.session.commit()  # end the test's read snapshot: the webhook wrote from another session
+    issuing.issue_due()  # what the scheduler does a few seconds later
     db.session.expire_all()
     return db.session.get(Donation, pending.id)
 

@@ -75,6 +75,9 @@ def _donor(**overrides):
 
 
 def _receipts():
+    """Every receipt, once the scheduler's job has issued those due."""
+    db.session.commit()
+    issuing.issue_due()
     db.session.expire_all()
     return db.session.scalars(select(Receipt).order_by(Receipt.id)).all()
 
