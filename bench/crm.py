@@ -205,7 +205,10 @@ def _email_part(text: str) -> str:
 def generate(connection, rng: random.Random, donors: int, gifts: int, campaigns) -> dict:
     """Donors, tags, consents, monthly gifts, gifts and their thank-you mails."""
 
-    from donors.models import ConsentEvent, Donor, Tag, donor_tags, fold
+    from sqlalchemy import func, select
+
+    from donors.giving_figures import insert_year_totals
+    from donors.models import ConsentEvent, Donor, DonorYearTotal, Tag, donor_tags, fold
     from payments.models import Donation, RecurringGift
 
     counts = {}
@@ -477,6 +480,11 @@ def generate(connection, rng: random.Random, donors: int, gifts: int, campaigns)
             "created_at",
         ),
         gift_rows(),
+    )
+    # Each donor's gifts per year, as payments keeps them gift by gift.
+    connection.execute(insert_year_totals())
+    counts["donor_year_totals"] = connection.scalar(
+        select(func.count()).select_from(DonorYearTotal)
     )
     # Every gift that succeeded was thanked by mail (the donor page's timeline shows them).
     counts["mail_jobs"] = connection.exec_driver_sql(

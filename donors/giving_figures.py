@@ -8,13 +8,15 @@ day they were received (Europe/Rome).
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, extract, func, select
+from sqlalchemy import Insert, Integer, case, cast, delete, extract, func, insert, select
 
+from donors.models import DonorYearTotal
 from legami.extensions import db
 from payments.models import Donation, RecurringGift, RecurringStatus, Status
 
 NET = Donation.amount_cents - Donation.refunded_cents
 GIFT = Donation.status == Status.SUCCEEDED
+YEAR = cast(extract("year", Donation.received_on), Integer)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,23 @@ def summary_columns():
         func.count(Donation.id).label("gift_count"),
         func.max(Donation.received_on).label("last_gift_on"),
     )
+
+
+def insert_year_totals(*where) -> Insert:
+    """INSERT of DonorYearTotal rows computed from the gifts meeting `where`, one per donor
+    and year."""
+    per_year = (
+        select(Donation.donor_id, YEAR, func.count(), func.sum(NET))
+        .where(GIFT, *where)
+        .group_by(Donation.donor_id, YEAR)
+    )
+    return insert(DonorYearTotal).from_select(("donor_id", "year", "gifts", "net_cents"), per_year)
+
+
+def rebuild_for(donor_id: int) -> None:
+    """Recompute one donor's rows from their donations (after gifts moved to them)."""
+    db.session.execute(delete(DonorYearTotal).where(DonorYearTotal.donor_id == donor_id))
+    db.session.execute(insert_year_totals(Donation.donor_id == donor_id))
 
 
 def summaries(donor_ids: list[int]) -> dict[int, Summary]:

@@ -4,7 +4,9 @@ Every row that refers to the merged donor moves to the survivor. The tables are 
 walking the metadata for foreign keys to `donors.id`, so tables added later (receipts,
 newsletter deliveries) move too without a change here. Where a unique key holds the donor
 column (an association table such as `donor_tags`), a row the survivor already has is
-dropped instead of moved.
+dropped instead of moved. Tables derived from others (`info={"derived": True}`: the
+per-year giving totals) are not moved: the survivor's are recomputed, the merged donor's
+go with it.
 """
 
 from datetime import date, datetime
@@ -12,6 +14,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, Table, UniqueConstraint, delete, exists, func, select, update
 
+from donors.giving_figures import rebuild_for
 from donors.models import (
     ConsentAction,
     ConsentEvent,
@@ -59,10 +62,14 @@ def references() -> list[tuple[Table, Column]]:
     ]
 
 
+def _movable() -> list[tuple[Table, Column]]:
+    return [(table, column) for table, column in references() if not table.info.get("derived")]
+
+
 def reference_counts(donor_id: int) -> dict[str, int]:
     """Rows per table that refer to the donor (those a merge would move), non-zero only."""
     counts: dict[str, int] = {}
-    for table, column in references():
+    for table, column in _movable():
         n = db.session.scalar(select(func.count()).select_from(table).where(column == donor_id))
         if n:
             counts[table.name] = counts.get(table.name, 0) + n
@@ -100,10 +107,11 @@ def merge(survivor_id: int, merged_id: int, picks: dict[str, int], user: User | 
 
     db.session.flush()
     moved: dict[str, int] = {}
-    for table, column in references():
+    for table, column in _movable():
         n = _move(table, column, merged_id, survivor_id)
         if n:
             moved[table.name] = moved.get(table.name, 0) + n
+    rebuild_for(survivor_id)
     db.session.expunge(merged)
     db.session.execute(delete(Donor).where(Donor.id == merged_id))
     db.session.expire_all()

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Column,
     Date,
@@ -175,6 +176,30 @@ class Donor(db.Model):
 @event.listens_for(Donor, "before_update")
 def _keep_name_key(mapper, connection, donor: Donor) -> None:
     donor.name_key = fold(donor.display_name)
+
+
+class DonorYearTotal(db.Model):
+    """A donor's gifts and net amount in one year (by the day received, Europe/Rome): the
+    giving figures' GIFT and NET summed, so segments read a row per donor and year instead
+    of the donations. Kept in each change's transaction (donors.year_totals); a merge
+    rebuilds the survivor's rows. A row whose gifts were all refunded stays at zero."""
+
+    __tablename__ = "donor_year_totals"
+    __table_args__ = (
+        CheckConstraint("gifts >= 0", name="gifts_not_negative"),
+        CheckConstraint("net_cents >= 0", name="net_not_negative"),
+        # Segments pick a year's givers and sum their years from the index alone.
+        Index("ix_donor_year_totals_year", "year", "donor_id", "gifts", "net_cents"),
+        # Derived from the donations: a merge recomputes it rather than moving it.
+        {"info": {"derived": True}},
+    )
+
+    donor_id: Mapped[int] = mapped_column(
+        ForeignKey("donors.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    gifts: Mapped[int] = mapped_column(default=0)
+    net_cents: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class DonorEmail(db.Model):

@@ -19,7 +19,9 @@ A definition is a JSON object whose keys are criteria; a donor matches when all 
 
 Gifts are succeeded donations only, dated by the day they were received (Europe/Rome);
 totals are net of refunds. A total or count without a minimum also matches donors who gave
-nothing in those years. Erased donors never match.
+nothing in those years. Erased donors never match. The criteria by year (total, gifts,
+lybunt, sybunt) read the same gifts summed per donor and year (DonorYearTotal), not the
+donations.
 
 Each criterion is a membership test (`id IN (...)`, `NOT EXISTS (...)`) that PostgreSQL plans
 as a semi- or anti-join, so the query stays flat however many criteria a segment has.
@@ -33,8 +35,8 @@ from sqlalchemy import CTE, ColumnElement, Select, exists, false, func, literal,
 from sqlalchemy.orm import selectinload
 
 from campaigns.models import campaign_labs, campaign_pacts
-from donors.giving_figures import GIFT, NET
-from donors.models import Donor, Segment, donor_tags, fold
+from donors.giving_figures import GIFT
+from donors.models import Donor, DonorYearTotal, Segment, donor_tags, fold
 from legami.extensions import db
 from legami.models import User
 from legami.validation import Invalid
@@ -184,6 +186,12 @@ def _gifts(*where) -> Select:
     return select(Donation.donor_id).where(GIFT, *where)
 
 
+def _giving_years(*where) -> Select:
+    """Donor ids of the years with a gift meeting `where` (a year whose gifts were all
+    refunded keeps a row of zero gifts)."""
+    return select(DonorYearTotal.donor_id).where(DonorYearTotal.gifts > 0, *where)
+
+
 def _among(donor_ids: Select) -> ColumnElement[bool]:
     return Donor.id.in_(donor_ids)
 
@@ -193,15 +201,6 @@ def _not_among(donor_ids: Select) -> ColumnElement[bool]:
     NOT IN list larger than work_mem would be searched row by row."""
     found = donor_ids.subquery()
     return ~exists(select(literal(1)).select_from(found).where(found.c.donor_id == Donor.id))
-
-
-def _in_years(year_from: int | None, year_to: int | None) -> list[ColumnElement[bool]]:
-    where = []
-    if year_from is not None:
-        where.append(Donation.received_on >= date(year_from, 1, 1))
-    if year_to is not None:
-        where.append(Donation.received_on < date(year_to + 1, 1, 1))
-    return where
 
 
 def _between(bounds: dict) -> list[ColumnElement[bool]]:
@@ -230,19 +229,18 @@ def _last_gift(bounds: dict) -> list[ColumnElement[bool]]:
 def _aggregate_criterion(key: str, parts: dict) -> ColumnElement[bool]:
     """Sum or count within the years, between the bounds; no minimum admits non-givers."""
     low_key, high_key = AGGREGATES[key]
-    measure = func.sum(NET) if key == "total" else func.count()
-    per_donor = _gifts(*_in_years(parts.get("year_from"), parts.get("year_to"))).group_by(
-        Donation.donor_id
-    )
+    measure = func.sum(DonorYearTotal.net_cents if key == "total" else DonorYearTotal.gifts)
+    years = []
+    if "year_from" in parts:
+        years.append(DonorYearTotal.year >= parts["year_from"])
+    if "year_to" in parts:
+        years.append(DonorYearTotal.year <= parts["year_to"])
+    per_donor = select(DonorYearTotal.donor_id).where(*years).group_by(DonorYearTotal.donor_id)
     low, high = parts.get(low_key, 0), parts.get(high_key)
     if low > 0:
         having = [measure >= low] + ([measure <= high] if high is not None else [])
         return _among(per_donor.having(*having))
     return _not_among(per_donor.having(measure > high))
-
-
-def _year_span(year: int) -> list[ColumnElement[bool]]:
-    return _in_years(year, year)
 
 
 def _town_spellings(towns: list[str]) -> list[str]:
@@ -284,11 +282,11 @@ def _conditions(definition: dict) -> list[ColumnElement[bool]]:
         )
         where.append(_among(active) if d["monthly"] else _not_among(active))
     if "lybunt" in d:
-        where.append(_among(_gifts(*_year_span(d["lybunt"] - 1))))
-        where.append(_not_among(_gifts(*_year_span(d["lybunt"]))))
+        where.append(_among(_giving_years(DonorYearTotal.year == d["lybunt"] - 1)))
+        where.append(_not_among(_giving_years(DonorYearTotal.year == d["lybunt"])))
     if "sybunt" in d:
-        where.append(_among(_gifts(Donation.received_on < date(d["sybunt"], 1, 1))))
-        where.append(_not_among(_gifts(*_year_span(d["sybunt"]))))
+        where.append(_among(_giving_years(DonorYearTotal.year < d["sybunt"])))
+        where.append(_not_among(_giving_years(DonorYearTotal.year == d["sybunt"])))
     if "newsletter_consent" in d:
         where.append(Donor.newsletter_consent.is_(d["newsletter_consent"]))
     if "languages" in d:

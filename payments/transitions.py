@@ -11,12 +11,11 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm.util import identity_key
 
-from campaigns import totals
 from legami.extensions import db
 from legami.timeutil import ROME, now_utc
 from payments import signals
 from payments.models import Donation, Status
-from payments.totals import counted, move
+from payments.totals import add, counted, move
 
 
 def lock(donation_id: int) -> Donation | None:
@@ -47,7 +46,7 @@ _SUCCEED = (
             Donation.stripe_payment_intent_id, bindparam("b_intent")
         ),
     )
-    .returning(Donation.campaign_id, Donation.amount_cents)
+    .returning(Donation.campaign_id, Donation.donor_id, Donation.amount_cents)
 )
 
 
@@ -66,9 +65,11 @@ def mark_succeeded(
     It changes the row only if the gift has not succeeded yet (and, when given, the amount
     and currency match what was promised); a repeat or a concurrent twin changes nothing.
     A gift not yet succeeded counts for nothing in the totals (a refund would have settled
-    it), so the campaign gains exactly its amount and one gift. Returns the signals to send.
+    it), so the campaign and the donor's year gain exactly its amount and one gift.
+    Returns the signals to send.
     """
     when = when or now_utc()
+    day = received_on or when.astimezone(ROME).date()
     row = (
         db.session.connection()
         .execute(
@@ -76,7 +77,7 @@ def mark_succeeded(
             {
                 "b_id": donation_id,
                 "b_at": when,
-                "b_day": received_on or when.astimezone(ROME).date(),
+                "b_day": day,
                 "b_amount": amount_cents,
                 "b_currency": currency,
                 "b_charge": charge_id,
@@ -90,7 +91,7 @@ def mark_succeeded(
     cached = db.session.identity_map.get(identity_key(Donation, donation_id))
     if cached is not None:
         db.session.expire(cached)
-    totals.add(row.campaign_id, donation_id, row.amount_cents, 1)
+    add(row.campaign_id, donation_id, row.donor_id, day, row.amount_cents, 1)
     return [(signals.donation_succeeded, {"donation_id": donation_id})]
 
 

@@ -16,6 +16,7 @@ from campaigns.models import (
     PlaceKind,
     ProgrammeStatus,
 )
+from donors.giving_figures import rebuild_for
 from donors.models import Donor
 from legami.extensions import db
 from legami.models import EntityType, Organisation, User
@@ -172,5 +173,7 @@ def donation(**overrides) -> Donation:
         data["succeeded_at"] = datetime(received.year, received.month, received.day, 10, tzinfo=UTC)
     row = Donation(**data)
     db.session.add(row)
+    db.session.flush()
+    rebuild_for(row.donor_id)  # the donor's per-year totals, as payments keeps them
     db.session.commit()
     return row

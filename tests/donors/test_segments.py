@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from donors import segments
+from donors.giving_figures import rebuild_for
 from donors.models import Donor, Segment, Tag, fold
 from legami.extensions import db
 from legami.validation import Invalid
@@ -173,6 +174,8 @@ def insert(people: list[Person], cat: Catalogue) -> None:
                 )
             )
     db.session.flush()
+    for person in people:
+        rebuild_for(person.id)  # the per-year totals, as payments keeps them
 
 
 def in_years(gifts: list[Gift], parts: dict) -> list[Gift]:
