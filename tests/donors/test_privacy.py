@@ -5,6 +5,7 @@ import json
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from campaigns.models import Campaign
@@ -37,6 +38,13 @@ from receipts.models import Receipt
 from tests import factories
 
 T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """These tests read the pages' English wording."""
+    with client.session_transaction() as session:
+        session["lang"] = "en"
 
 
 def _rich_donor(campaign):
