@@ -7,11 +7,14 @@ def init_app(app) -> None:
     from legami.access import add_menu
     from legami.models import Role
     from legami.scheduler import add_job
-    from receipts import issuing, labels, pdf, views
+    from receipts import annual_views, cli, issuing, labels, pdf, views
 
     labels.init_app(app)
     app.register_blueprint(views.bp)
+    app.register_blueprint(annual_views.bp)
+    app.cli.add_command(cli.receipts_cli)
     issuing.connect_signals(app)
     add_job(app, "receipts.issue_due", issuing.issue_due, seconds=10)
     add_job(app, "receipts.render_due", pdf.render_due, seconds=30)
     add_menu(app, _l("Receipts"), "receipts_staff.receipts", Role.TREASURER, Role.STAFF)
+    add_menu(app, _l("Annual receipts"), "receipts_annual.annual_receipts", Role.TREASURER)

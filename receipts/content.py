@@ -294,6 +294,11 @@ def context(receipt: Receipt, voided: bool = False) -> dict:
         "gifts": gifts,
         "amount": format_money(receipt.amount_cents, receipt.currency, "it_IT"),
         "amount_words": euro_words(receipt.amount_cents),
+        # An annual receipt: its year, and the total that gives a tax benefit (no cash).
+        "annual": snap.get("annual"),
+        "deductible": format_money(
+            snap.get("annual", {}).get("deductible_cents", 0), receipt.currency, "it_IT"
+        ),
         "issued_on": _day(_rome_day(receipt.issued_at)),
         "statements": [LIBERALITY, NO_CONSIDERATION],
         "benefits": benefit_lines(snap, receipt.amount_cents),

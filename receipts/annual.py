@@ -1,0 +1,256 @@
+"""Annual receipts: one per donor and organisation, listing each gift received in a year.
+
+Issuing writes rows in this process, in batches (one transaction each, numbers taken with
+receipts.numbering inside it); the PDFs are rendered by a pool of worker processes, each
+with its own app (one FontConfiguration per process, see receipts.pdf), fed the ids of
+each batch as soon as it is committed. Re-running for the same year issues only what is
+missing: a donor with a valid annual receipt covering gifts of that year from that
+organisation is skipped. A PDF a worker fails to store is left to the scheduler's
+`render_due`, which stores every receipt still without one.
+"""
+
+import logging
+import pickle
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from multiprocessing import get_context
+
+from flask import current_app
+from sqlalchemy import extract, select
+
+from legami.extensions import db
+from legami.timeutil import ROME, now_utc
+from payments.models import Donation, Status
+from receipts import content, numbering, pdf
+from receipts.issuing import settings_for
+from receipts.models import Kind, Policy, Receipt, ReceiptGift, ReceiptSettings, ReceiptStatus
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+ANNUAL_POLICIES = (Policy.ANNUAL, Policy.BOTH)
+
+
+@dataclass
+class Outcome:
+    """What a run did: receipts issued, donors skipped (already had one), PDFs stored."""
+
+    issued: int = 0
+    skipped: int = 0
+    rendered: int = 0
+    receipt_ids: list[int] = field(default_factory=list)
+
+
+def _organisations(organisation_id: int | None) -> list[int]:
+    """Organisations whose policy gives annual receipts (all, or the one asked for)."""
+    query = select(ReceiptSettings.organisation_id).where(
+        ReceiptSettings.policy.in_(ANNUAL_POLICIES)
+    )
+    if organisation_id is not None:
+        query = query.where(ReceiptSettings.organisation_id == organisation_id)
+    return list(db.session.scalars(query.order_by(ReceiptSettings.organisation_id)))
+
+
+def _year_gifts(year: int):
+    """Succeeded gifts received in `year` with money left after refunds."""
+    return (
+        Donation.succeeded_at.is_not(None),
+        Donation.status.in_((Status.SUCCEEDED, Status.REFUNDED)),
+        Donation.amount_cents > Donation.refunded_cents,
+        Donation.received_on >= date(year, 1, 1),
+        Donation.received_on <= date(year, 12, 31),
+    )
+
+
+def _already_covered(organisation_id: int, year: int):
+    """Donors with a valid annual receipt of this organisation for gifts of `year`."""
+    return (
+        select(Receipt.donor_id)
+        .join(ReceiptGift, ReceiptGift.receipt_id == Receipt.id)
+        .join(Donation, Donation.id == ReceiptGift.donation_id)
+        .where(
+            Receipt.organisation_id == organisation_id,
+            Receipt.kind == Kind.ANNUAL,
+            Receipt.status == ReceiptStatus.ISSUED,
+            extract("year", Donation.received_on) == year,
+        )
+    )
+
+
+def pending_donors(year: int, organisation_id: int) -> list[int]:
+    """Donors of the organisation with gifts in `year` and no annual receipt for it yet."""
+    return list(
+        db.session.scalars(
+            select(Donation.donor_id)
+            .where(Donation.organisation_id == organisation_id, *_year_gifts(year))
+            .where(Donation.donor_id.not_in(_already_covered(organisation_id, year)))
+            .group_by(Donation.donor_id)
+            .order_by(Donation.donor_id)
+        )
+    )
+
+
+def _donors_with_gifts(year: int, organisation_id: int) -> int:
+    return len(
+        db.session.scalars(
+            select(Donation.donor_id)
+            .where(Donation.organisation_id == organisation_id, *_year_gifts(year))
+            .group_by(Donation.donor_id)
+        ).all()
+    )
+
+
+def _issue_one(organisation_id: int, donor_id: int, year: int) -> Receipt:
+    settings = settings_for(organisation_id)
+    gifts = db.session.scalars(
+        select(Donation)
+        .where(
+            Donation.organisation_id == organisation_id,
+            Donation.donor_id == donor_id,
+            *_year_gifts(year),
+        )
+        .order_by(Donation.received_on, Donation.id)
+    ).all()
+    first = gifts[0]
+    lines = [content.gift(gift, gift.net_cents) for gift in gifts]
+    snapshot = content.snapshot(first.organisation, settings, first.donor, lines)
+    snapshot["annual"] = {
+        "year": year,
+        "deductible_cents": sum(line["amount_cents"] for line in lines if line["deductible"]),
+    }
+    issued_at = now_utc()
+    number_year = issued_at.astimezone(ROME).year
+    number = numbering.next_number(organisation_id, number_year)
+    receipt = Receipt(
+        organisation_id=organisation_id,
+        year=number_year,
+        number=number,
+        display_number=numbering.display_number(settings.number_format, number_year, number),
+        kind=Kind.ANNUAL,
+        donor_id=donor_id,
+        status=ReceiptStatus.ISSUED,
+        disputed=any(gift.dispute_status == "open" for gift in gifts),
+        amount_cents=sum(line["amount_cents"] for line in lines),
+        currency=first.currency,
+        language="en" if (first.donor.language or "").startswith("en") else "it",
+        snapshot=snapshot,
+        missing_tax_code=content.missing_tax_code(first.donor),
+        issued_at=issued_at,
+        gifts=[ReceiptGift(donation_id=gift.id, amount_cents=gift.net_cents) for gift in gifts],
+    )
+    db.session.add(receipt)
+    db.session.flush()
+    return receipt
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def issue_batches(
+    year: int, organisation_id: int | None = None, batch: int = BATCH
+) -> Iterator[tuple[list[int], int, int]]:
+    """Issue the missing annual receipts of `year`, one committed transaction per batch.
+
+    Yields (receipt ids of the batch, donors skipped so far, donors to issue in all).
+    """
+    plan = []
+    skipped = 0
+    for org_id in _organisations(organisation_id):
+        donors = pending_donors(year, org_id)
+        skipped += _donors_with_gifts(year, org_id) - len(donors)
+        plan.extend((org_id, donor_id) for donor_id in donors)
+    db.session.commit()
+    if not plan:
+        yield [], skipped, 0
+        return
+    for chunk in _batches(plan, batch):
+        ids = [_issue_one(org_id, donor_id, year).id for org_id, donor_id in chunk]
+        db.session.commit()
+        yield ids, skipped, len(plan)
+
+
+# Worker processes: each makes the app once, then renders and stores lists of receipts.
+_worker: dict = {}
+
+
+def _start_worker(config: dict, instance_path: str) -> None:
+    from legami import create_app
+
+    app = create_app(config, instance_path)
+    context = app.app_context()
+    context.push()
+    _worker.update(app=app, context=context)
+
+
+def render_batch(receipt_ids: list[int]) -> int:
+    """In a worker: store the PDFs of these receipts; returns how many were stored."""
+    stored = 0
+    for receipt_id in receipt_ids:
+        try:
+            pdf.store(db.session.get(Receipt, receipt_id))
+        except Exception:  # left to the scheduler's render_due
+            db.session.rollback()
+            log.exception("annual receipt %s: PDF not stored", receipt_id)
+        else:
+            stored += 1
+    db.session.remove()
+    return stored
+
+
+def _worker_config(app) -> dict:
+    """The app's settings a worker needs to make the same app (the picklable ones)."""
+    config = {}
+    for key, value in app.config.items():
+        if key.isupper():
+            try:
+                pickle.dumps(value)
+            except Exception:  # an object a worker makes for itself
+                continue
+            config[key] = value
+    return config
+
+
+def pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes (spawned: no engine or lock inherited from this process)."""
+    app = current_app._get_current_object()
+    return ProcessPoolExecutor(
+        max_workers=max(1, workers),
+        mp_context=get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(_worker_config(app), app.instance_path),
+    )
+
+
+def issue_annual(
+    year: int,
+    organisation_id: int | None = None,
+    workers: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+) -> Outcome:
+    """Issue the annual receipts of `year` (for one organisation, or every one whose policy
+    is annual or both) and store their PDFs in `workers` processes.
+
+    `progress(done, total)` is called as receipts are issued and rendered: `total` counts
+    each receipt twice (issued, then rendered).
+    """
+    outcome = Outcome()
+    futures: list[Future] = []
+    total = 0
+    with pool(workers) as executor:
+        for ids, skipped, planned in issue_batches(year, organisation_id):
+            outcome.skipped, total = skipped, 2 * planned
+            outcome.issued += len(ids)
+            outcome.receipt_ids.extend(ids)
+            if ids:
+                futures.append(executor.submit(render_batch, ids))
+            if progress:
+                progress(outcome.issued, total)
+        for future in futures:
+            outcome.rendered += future.result()
+            if progress:
+                progress(outcome.issued + outcome.rendered, total)
+    return outcome
