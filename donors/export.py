@@ -8,22 +8,21 @@ in memory. Text that a spreadsheet would read as a formula is escaped in both fo
 from collections.abc import Iterator
 from typing import IO
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 
 from donors import segments
 from donors.giving_figures import GIFT, summary_columns
 from donors.models import Donor, Segment, Tag, donor_tags
 from legami import audit
-from legami.csv_export import iter_csv, safe_value
+from legami.csv_export import XLSX_TYPE as XLSX_TYPE
+from legami.csv_export import iter_csv
+from legami.csv_export import write_xlsx as write_sheet
 from legami.extensions import db
 from legami.models import User
 from legami.money import cents_to_decimal
 from legami.timeutil import today_rome
 from payments.models import Donation
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = [
     "id",
     "kind",
@@ -110,19 +109,7 @@ def csv_chunks(definition: dict) -> Iterator[str]:
 
 
 def write_xlsx(definition: dict, out: IO[bytes]) -> None:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Donors")
-    sheet.append(HEADER)
-    for row in rows(definition):
-        sheet.append([_xlsx_value(v) for v in row])
-    book.save(out)
-
-
-def _xlsx_value(value):
-    """Control characters cannot be stored in XLSX: they are dropped, then text escaped."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return safe_value(value)
+    write_sheet("Donors", HEADER, rows(definition), out)
 
 
 def filename(segment: Segment | None, fmt: str) -> str:

@@ -6,6 +6,12 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from itertools import chain
+from typing import IO
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -16,8 +22,21 @@ def safe_cell(value) -> str:
 
 
 def safe_value(value):
-    """For typed cells (XLSX): text escaped as `safe_cell` does; numbers and dates kept."""
-    return safe_cell(value) if isinstance(value, str) else value
+    """For typed cells (XLSX): text escaped as `safe_cell` does; numbers and dates kept.
+    Control characters cannot be stored in XLSX: they are dropped first."""
+    if isinstance(value, str):
+        return safe_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+    return value
+
+
+def write_xlsx(title: str, header: list[str], rows: Iterable, out: IO[bytes]) -> None:
+    """One sheet written row by row (openpyxl's write-only workbook), cells escaped."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.append(header)
+    for row in rows:
+        sheet.append([safe_value(v) for v in row])
+    book.save(out)
 
 
 def iter_csv(header: list[str], rows: Iterable) -> Iterator[str]:

@@ -11,6 +11,7 @@ def init_app(app) -> None:
 
     labels.init_app(app)
     app.register_blueprint(views.bp)
+    app.register_blueprint(export_views.bp)
     app.register_blueprint(annual_views.bp)
     app.cli.add_command(cli.receipts_cli)
     issuing.connect_signals(app)
@@ -18,3 +19,4 @@ def init_app(app) -> None:
     add_job(app, "receipts.render_due", pdf.render_due, seconds=30)
     add_menu(app, _l("Receipts"), "receipts_staff.receipts", Role.TREASURER, Role.STAFF)
     add_menu(app, _l("Annual receipts"), "receipts_annual.annual_receipts", Role.TREASURER)
+    add_menu(app, _l("Receipt exports"), "receipts_exports.index", Role.TREASURER)

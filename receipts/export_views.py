@@ -1,0 +1,144 @@
+"""The treasurer's exports page: ZIP of PDFs, ledger, reconciliation, precompilata data set.
+Every download is written to the audit log before the file is made."""
+
+import tempfile
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from campaigns.models import Campaign
+from legami.access import roles_required
+from legami.csv_export import XLSX_TYPE, write_xlsx
+from legami.extensions import db
+from legami.models import Organisation, Role
+from legami.timeutil import today_rome
+from receipts import exports
+
+bp = Blueprint("receipts_exports", __name__, url_prefix="/staff/receipts/exports")
+
+
+def _number(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _day(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _scope() -> exports.Scope:
+    return exports.Scope(
+        year=_number("year"),
+        date_from=_day("from"),
+        date_to=_day("to"),
+        organisation_id=_number("organisation"),
+        campaign_id=_number("campaign"),
+    )
+
+
+def _year() -> int:
+    return _number("year") or today_rome().year - 1
+
+
+def _name(scope: exports.Scope, what: str, ext: str) -> str:
+    parts = [what]
+    parts += [f"{k}-{v}" for k, v in scope.describe().items() if v]
+    return "-".join(str(p) for p in parts) + f".{ext}"
+
+
+def _attachment(body, name: str, mimetype: str = "text/csv") -> Response:
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@bp.get("")
+@roles_required(Role.TREASURER)
+def index():
+    return render_template(
+        "receipts/staff/exports.html",
+        year=_year(),
+        organisations=db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
+        campaigns=db.session.scalars(select(Campaign).order_by(Campaign.title)).all(),
+    )
+
+
+@bp.get("/receipts.zip")
+@roles_required(Role.TREASURER)
+def receipts_zip():
+    scope = _scope()
+    exports.record(current_user, "zip", **scope.describe())
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes it with the response
+    exports.write_zip(scope, out)
+    out.seek(0)
+    return send_file(
+        out,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=_name(scope, "ricevute", "zip"),
+    )
+
+
+@bp.get("/ledger.<any(csv, xlsx):fmt>")
+@roles_required(Role.TREASURER)
+def ledger(fmt: str):
+    scope = _scope()
+    exports.record(current_user, "ledger", format=fmt, **scope.describe())
+    name = _name(scope, "registro-ricevute", fmt)
+    if fmt == "csv":
+        return _attachment(stream_with_context(exports.ledger_csv(scope)), name)
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes it with the response
+    write_xlsx("Receipts", exports.LEDGER_HEADER, exports.ledger_rows(scope), out)
+    out.seek(0)
+    return send_file(out, mimetype=XLSX_TYPE, as_attachment=True, download_name=name)
+
+
+@bp.get("/reconciliation")
+@roles_required(Role.TREASURER)
+def reconciliation():
+    year, organisation_id = _year(), _number("organisation")
+    exports.record(current_user, "reconciliation", year=year, organisation=organisation_id)
+    return render_template(
+        "receipts/staff/reconciliation.html",
+        year=year,
+        organisation_id=organisation_id,
+        organisations=db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
+        totals=exports.reconciliation(year, organisation_id),
+    )
+
+
+@bp.get("/precompilata.csv")
+@roles_required(Role.TREASURER)
+def precompilata():
+    return _precompilata("precompilata", exports.precompilata_csv)
+
+
+@bp.get("/precompilata-without-codice-fiscale.csv")
+@roles_required(Role.TREASURER)
+def without_tax_code():
+    return _precompilata("precompilata-senza-cf", exports.without_tax_code_csv)
+
+
+def _precompilata(what: str, make):
+    year, organisation = _year(), db.session.get(Organisation, _number("organisation") or 0)
+    if organisation is None:
+        flash(_("Choose the organisation whose data set you need."), "error")
+        return redirect(url_for(".index", year=year))
+    exports.record(current_user, what, year=year, organisation=organisation.id)
+    return _attachment(make(year, organisation.id), f"{what}-{organisation.slug}-{year}.csv")
