@@ -7,7 +7,7 @@ def init_app(app) -> None:
     from legami.access import add_menu
     from legami.models import Role
     from legami.scheduler import add_job
-    from receipts import annual_views, cli, issuing, labels, pdf, views
+    from receipts import annual_views, cli, export_views, issuing, labels, pdf, views
 
     labels.init_app(app)
     app.register_blueprint(views.bp)
