@@ -9,6 +9,7 @@ from sqlalchemy import select
 from legami.extensions import db
 from legami.models import Organisation
 from receipts import annual
+from receipts.export_cli import COMMANDS as EXPORT_COMMANDS
 
 
 @click.group("receipts", help="Tax receipts.")
@@ -46,3 +47,7 @@ def issue_annual_command(year, slug, workers):
         f"{outcome.issued} annual receipts issued, {outcome.rendered} PDFs stored; "
         f"{outcome.skipped} donors already had theirs."
     )
+
+
+for command in EXPORT_COMMANDS:
+    receipts_cli.add_command(command)
