@@ -7,12 +7,13 @@ def init_app(app) -> None:
     from legami.access import add_menu
     from legami.models import Role
     from legami.scheduler import add_job
-    from mailing import cli, donor_mail, queue, staff_mail, thanks, views
+    from mailing import cli, donor_mail, queue, receipt_mail, staff_mail, thanks, views
 
     app.register_blueprint(views.bp)
     staff_mail.connect_signals(app)
     thanks.connect_signals(app)
     donor_mail.connect_signals(app)
+    receipt_mail.connect_signals(app)
     app.cli.add_command(cli.mailing_cli)
     add_job(app, "mailing.send_due", queue.send_due, seconds=15)
     add_menu(app, _l("Outbox"), "mailing.index", Role.STAFF)

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, select
 
 from legami.extensions import db
+from legami.sql import upsert_insert
 from legami.timeutil import now_utc
 from mailing.models import MailJob
 from mailing.transport import send
@@ -19,6 +20,15 @@ from mailing.transport import send
 MAX_ATTEMPTS = 8
 # kind -> function(job) -> the message, or None when it no longer applies
 RENDERERS: dict[str, Callable[[MailJob], EmailMessage | None]] = {}
+
+
+class NotYet(Exception):
+    """Raised by a renderer whose mail must wait (e.g. for its receipt's PDF): the job is
+    tried again `seconds` later, without counting as a failed attempt."""
+
+    def __init__(self, seconds: int = 30):
+        super().__init__(seconds)
+        self.seconds = seconds
 
 
 _ENQUEUE = insert(MailJob).values(kind=bindparam("b_kind"), donation_id=bindparam("b_donation"))
@@ -32,6 +42,18 @@ def enqueue(kind: str, donation_id: int) -> None:
     second thank-you for the same gift.
     """
     db.session.connection().execute(_ENQUEUE, {"b_kind": kind, "b_donation": donation_id})
+
+
+def requeue(kind: str, donation_id: int) -> None:
+    """Queue a mail about a gift, or queue it again if it went out (a re-sent receipt)."""
+    db.session.execute(
+        upsert_insert(MailJob.__table__)
+        .values(kind=kind, donation_id=donation_id, not_before=now_utc(), created_at=now_utc())
+        .on_conflict_do_update(
+            index_elements=["kind", "donation_id"],
+            set_={"sent_at": None, "attempts": 0, "last_error": "", "not_before": now_utc()},
+        )
+    )
 
 
 def enqueue_for_donor(kind: str, donor_id: int) -> None:
@@ -74,6 +96,10 @@ def _send_due(limit: int) -> int:
             message = RENDERERS[job.kind](job)
             if message is not None:
                 send(message)
+        except NotYet as wait:
+            job.not_before = now_utc() + timedelta(seconds=wait.seconds)
+            db.session.commit()
+            continue
         except OSError as exc:  # SMTP and socket errors: try again later, backing off
             job.attempts += 1
             job.last_error = str(exc)[:1000]

@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from legami.extensions import db
-from mailing import queue
+from mailing import queue, receipt_mail
 from mailing.models import MailJob
 from payments import giving, signals
 from payments.models import Donation
@@ -32,10 +32,18 @@ def _message(template: str, subject, donation: Donation, **context) -> EmailMess
 
 
 def thank_you(job: MailJob) -> EmailMessage:
+    """The thank-you, with the receipt attached under the attach policy (it may wait for the
+    receipt: see mailing.receipt_mail)."""
     donation = db.session.get(Donation, job.donation_id)
+    receipt = receipt_mail.thank_you_attachment(job, donation)
     cancel = giving.cancel_link(donation.recurring_gift) if donation.recurring_gift else None
     subject = _l("Thank you for your gift to %(title)s", title=donation.campaign.title)
-    return _message("mailing/thank_you.txt", subject, donation, cancel_link=cancel)
+    message = _message(
+        "mailing/thank_you.txt", subject, donation, cancel_link=cancel, receipt=receipt
+    )
+    if receipt is not None:
+        receipt_mail.attach(message, receipt)
+    return message
 
 
 def transfer_details(job: MailJob) -> EmailMessage | None:

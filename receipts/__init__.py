@@ -4,14 +4,18 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app) -> None:
+    from donors.portal import add_portal_section
     from legami.access import add_menu
     from legami.models import Role
     from legami.scheduler import add_job
-    from receipts import annual_views, cli, export_views, issuing, labels, pdf, views
+    from receipts import annual_views, api, cli, export_views, issuing, labels, pdf, portal, views
 
     labels.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(export_views.bp)
+    app.register_blueprint(portal.bp)
+    api.init_app(app)
+    add_portal_section(app, _l("Your receipts"), "receipts_portal.receipts")
     app.register_blueprint(annual_views.bp)
     app.cli.add_command(cli.receipts_cli)
     issuing.connect_signals(app)

@@ -7,6 +7,7 @@ due receipts in batches, each batch holding the yearly sequence row once. Refund
 act at once. PDFs are rendered later still, from the snapshot (receipts.pdf).
 """
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, insert, select, update
 
@@ -19,6 +20,7 @@ from legami.validation import Invalid
 from payments import signals
 from payments.models import Donation
 from receipts import content, numbering
+from receipts import signals as receipt_signals
 from receipts.models import (
     Kind,
     Policy,
@@ -90,6 +92,7 @@ def _issue(donation: Donation, amount_cents: int, replaces: Receipt | None = Non
     )
     db.session.add(receipt)
     db.session.flush()
+    receipt_signals.receipt_issued.send(current_app._get_current_object(), receipt_id=receipt.id)
     return receipt
 
 

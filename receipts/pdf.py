@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from flask import current_app
+from flask import Response, current_app
 from sqlalchemy import select, update
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -153,6 +153,19 @@ def stored_bytes(receipt: Receipt, voided: bool = False) -> bytes:
     if hashlib.sha256(data).hexdigest() != getattr(receipt, hash_column.key):
         raise TamperedPdf(f"receipt {receipt.id}: stored PDF does not match its hash")
     return data
+
+
+def response(receipt: Receipt, voided: bool = False) -> Response:
+    """The stored PDF as an HTTP response, named ricevuta-<number>[-annullata].pdf."""
+    name = receipt.display_number.replace("/", "-") + ("-annullata" if voided else "")
+    return Response(
+        stored_bytes(receipt, voided=voided),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="ricevuta-{name}.pdf"',
+            "Cache-Control": "private, no-cache",
+        },
+    )
 
 
 def render_due(limit: int = 50) -> int:

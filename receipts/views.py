@@ -1,6 +1,14 @@
-"""The treasurer's receipts: list, detail, PDF download, void."""
+"""The treasurer's receipts: list, detail, PDF download, void, send again."""
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -9,7 +17,7 @@ from legami.access import roles_required
 from legami.extensions import db
 from legami.models import Organisation, Role
 from legami.validation import Invalid, apply_to_form
-from receipts import issuing, listing, pdf
+from receipts import issuing, listing, pdf, signals
 from receipts.forms import VoidForm
 from receipts.models import Receipt, ReceiptStatus
 
@@ -50,16 +58,7 @@ def download(receipt_id: int):
     """The stored PDF; a voided receipt's watermarked copy unless the original is asked for."""
     found = db.get_or_404(Receipt, receipt_id)
     voided = found.status == ReceiptStatus.VOIDED and request.args.get("original") != "1"
-    data = pdf.stored_bytes(found, voided=voided)
-    name = found.display_number.replace("/", "-") + ("-annullata" if voided else "")
-    return Response(
-        data,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="ricevuta-{name}.pdf"',
-            "Cache-Control": "private, no-cache",
-        },
-    )
+    return pdf.response(found, voided=voided)
 
 
 @bp.post("/<int:receipt_id>/void")
@@ -78,3 +77,19 @@ def void(receipt_id: int):
             flash(_("Receipt %(number)s voided.", number=found.display_number), "info")
             return redirect(url_for(".receipt", receipt_id=found.id))
     return _detail(db.get_or_404(Receipt, receipt_id), form=form, status=422)
+
+
+@bp.post("/<int:receipt_id>/send")
+@roles_required(Role.TREASURER, Role.STAFF)
+def send_again(receipt_id: int):
+    """Mail a valid per-gift receipt to the donor again (the mail queue sends it)."""
+    found = db.get_or_404(Receipt, receipt_id)
+    if found.status != ReceiptStatus.ISSUED or found.donation_id is None:
+        flash(_("Only a valid receipt for a single gift can be sent again."), "error")
+    else:
+        signals.receipt_send_requested.send(current_app._get_current_object(), receipt_id=found.id)
+        db.session.commit()
+        flash(
+            _("Receipt %(number)s will be sent to the donor.", number=found.display_number), "info"
+        )
+    return redirect(url_for(".receipt", receipt_id=found.id))

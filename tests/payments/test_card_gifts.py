@@ -15,13 +15,18 @@ from legami.extensions import db
 from legami.models import AuditEntry
 from payments import stripe_gateway
 from payments.models import Donation, PaymentEvent, RecurringGift
+from receipts import issuing, pdf
 from tests import factories
 from tests.conftest import deliver_queued
 from tests.payments.conftest import deliver, event, sign
 
 
 def _mails(app, smtp) -> list[str]:
-    """Run the mail queue, then read what the SMTP server received: headers and text."""
+    """Run the receipt jobs and the mail queue (a thank-you waits for its receipt to attach
+    it), then read what the SMTP server received: headers and text."""
+    with app.app_context():
+        issuing.issue_due()
+        pdf.render_due()
     deliver_queued(app)
     return [
         f"To: {m['To']}\nSubject: {m['Subject']}\n\n" + m.get_body(("plain",)).get_content()
