@@ -145,6 +145,26 @@ def _issue_one(organisation_id: int, donor_id: int, year: int) -> Receipt:
     return receipt
 
 
+def _lock(organisation_id: int) -> None:
+    """Hold the organisation's settings row until commit: two runs at once (PostgreSQL)
+    take turns per batch, and the second sees the receipts the first committed."""
+    settings_for(organisation_id)
+    db.session.execute(
+        select(ReceiptSettings.organisation_id)
+        .where(ReceiptSettings.organisation_id == organisation_id)
+        .with_for_update()
+    )
+
+
+def _covered(organisation_id: int, donor_id: int, year: int) -> bool:
+    return (
+        db.session.scalar(
+            _already_covered(organisation_id, year).where(Receipt.donor_id == donor_id).limit(1)
+        )
+        is not None
+    )
+
+
 def _batches(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -168,7 +188,15 @@ def issue_batches(
         yield [], skipped, 0
         return
     for chunk in _batches(plan, batch):
-        ids = [_issue_one(org_id, donor_id, year).id for org_id, donor_id in chunk]
+        ids, locked = [], set()
+        for org_id, donor_id in chunk:
+            if org_id not in locked:
+                _lock(org_id)
+                locked.add(org_id)
+            if _covered(org_id, donor_id, year):  # a concurrent run issued it meanwhile
+                skipped += 1
+                continue
+            ids.append(_issue_one(org_id, donor_id, year).id)
         db.session.commit()
         yield ids, skipped, len(plan)
 

@@ -162,3 +162,12 @@ def test_only_the_treasurer_issues_annual_receipts(client, login, year_of_gifts)
     assert client.get("/staff/receipts/annual").status_code == 403
     assert client.post("/staff/receipts/annual", data={"year": YEAR}).status_code == 403
     assert annual_receipts() == []
+
+
+def test_a_run_skips_donors_another_run_covered_meanwhile(year_of_gifts):
+    batches = annual.issue_batches(YEAR, batch=1)
+    first_ids, skipped, planned = next(batches)
+    assert (len(first_ids), skipped, planned) == (1, 0, 2)
+    assert annual.issue_annual(YEAR, workers=1).issued == 1  # the other run takes the rest
+    assert [(ids, skipped) for ids, skipped, _ in batches] == [([], 1)]
+    assert len(annual_receipts()) == 2
