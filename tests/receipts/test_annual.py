@@ -104,6 +104,8 @@ def test_the_annual_receipt_sums_the_years_gifts_net_of_refunds(year_of_gifts):
         f"9 settembre {YEAR} Contanti non detraibile Doposcuola in via Roma {euros(1_500)}",
     ):
         assert line in text
+    for campaign in (gifts["card"].campaign, gifts["partly_refunded"].campaign):
+        assert f"http://localhost/campagne/{campaign.slug}" in text
     assert "luglio" not in text and "dicembre" not in text and euros(6_000) not in text
     assert "non detraibile né deducibile" in text  # the cash line of the legal text
 
