@@ -6,6 +6,7 @@ this process keyed by a job id: the progress page must be served by the process 
 started the run (a restart forgets it; re-running is safe and issues only what is missing).
 """
 
+import os
 import threading
 import uuid
 from dataclasses import asdict, dataclass
@@ -67,7 +68,7 @@ def _run(app, job_id: str) -> None:
     with app.app_context():
         try:
             outcome = annual.issue_annual(
-                job.year, job.organisation_id, app.config.get("RECEIPT_WORKERS", 2), progress
+                job.year, job.organisation_id, os.cpu_count() or 1, progress
             )
         except Exception:
             app.logger.exception("annual receipts %s failed", job.year)
