@@ -18,6 +18,13 @@ from tests.receipts.conftest import pdf_text
 YEAR = 2025
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """These tests read the pages' English wording."""
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+
+
 def euros(cents: int) -> str:
     return " ".join(format_money(cents, "EUR", "it_IT").split())
 

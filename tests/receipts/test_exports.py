@@ -6,6 +6,7 @@ import zipfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -20,6 +21,13 @@ from tests import factories
 from tests.receipts.conftest import card_gift, pdf_text, refund
 
 CF = "RSSMRA85T10A562S"
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """These tests read the pages' English wording."""
+    with client.session_transaction() as session:
+        session["lang"] = "en"
 
 
 def _rows(text: str) -> list[list[str]]:
