@@ -122,6 +122,13 @@ def client(app):
 
 
 @pytest.fixture
+def english(client):
+    """The client's pages in English, for tests that read the wording (Italian is the default)."""
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+
+
+@pytest.fixture
 def login(client):
     """login(*roles) -> a logged-in user holding those roles."""
 

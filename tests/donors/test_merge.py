@@ -30,11 +30,8 @@ from tests import factories
 T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def english(client):
-    """These tests read the pages' English wording."""
-    with client.session_transaction() as session:
-        session["lang"] = "en"
+# These tests read the pages' English wording.
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def _consent(donor, action, at, purpose=ConsentPurpose.NEWSLETTER):

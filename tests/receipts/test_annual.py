@@ -18,11 +18,8 @@ from tests.receipts.conftest import pdf_text
 YEAR = 2025
 
 
-@pytest.fixture(autouse=True)
-def english(client):
-    """These tests read the pages' English wording."""
-    with client.session_transaction() as session:
-        session["lang"] = "en"
+# These tests read the pages' English wording.
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def euros(cents: int) -> str:

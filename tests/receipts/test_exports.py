@@ -23,11 +23,8 @@ from tests.receipts.conftest import card_gift, pdf_text, refund
 CF = "RSSMRA85T10A562S"
 
 
-@pytest.fixture(autouse=True)
-def english(client):
-    """These tests read the pages' English wording."""
-    with client.session_transaction() as session:
-        session["lang"] = "en"
+# These tests read the pages' English wording.
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def _rows(text: str) -> list[list[str]]:
