@@ -30,31 +30,8 @@ from legami.timeutil import now_utc
 from mailing.models import MailJob
 from payments.models import Donation, RecurringGift
 
-DONOR_FIELDS = (
-    "id",
-    "kind",
-    "first_name",
-    "last_name",
-    "organisation_name",
-    "email",
-    "phone",
-    "codice_fiscale",
-    "partita_iva",
-    "street",
-    "postal_code",
-    "town",
-    "province",
-    "country",
-    "language",
-    "source",
-    "source_detail",
-    "notes",
-    "newsletter_consent",
-    "report_back_opt_out",
-    "erased_at",
-    "created_at",
-    "updated_at",
-)
+# Every column, so a field added later is exported too; name_key only folds the name again.
+DONOR_FIELDS = tuple(c.key for c in Donor.__table__.columns if c.key != "name_key")
 
 # Tables shown in their own sections above; any other table referring to donors goes to "other".
 COVERED = {
