@@ -150,6 +150,10 @@ class Receipt(db.Model):
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     voided_pdf_path: Mapped[str | None] = mapped_column(String(300))
     voided_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The same receipt marked "copia", rendered once on the first re-download when the
+    # organisation wants copies to say so; later copies are this file again.
+    copy_pdf_path: Mapped[str | None] = mapped_column(String(300))
+    copy_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
 
     organisation: Mapped[Organisation] = relationship()
