@@ -1,0 +1,47 @@
+"""Who a newsletter goes to: its segments' donors (every subscriber when it has none) who
+consent, are not forgotten and whose address is not suppressed."""
+
+from sqlalchemy import Select, case, func, insert, literal, select, union
+
+from donors import segments
+from donors.consent import newsletter_audience_filter
+from donors.models import Donor
+from legami.extensions import db
+from mailing.models import Delivery, DeliveryStatus, Newsletter
+
+# A donor whose language has no version of its own gets the Italian one.
+_LANGUAGE = case((func.lower(func.substr(Donor.language, 1, 2)) == "en", "en"), else_="it")
+
+
+def _donors(newsletter: Newsletter) -> Select:
+    stmt = select(Donor.id).where(newsletter_audience_filter())
+    if newsletter.segments:
+        members = union(*(segments.donor_ids(segment) for segment in newsletter.segments))
+        stmt = stmt.where(Donor.id.in_(select(members.subquery().c[0])))
+    return stmt
+
+
+def count(newsletter: Newsletter) -> int:
+    """The number of recipients if sending started now (shown before scheduling)."""
+    return db.session.scalar(select(func.count()).select_from(_donors(newsletter).subquery()))
+
+
+def freeze(newsletter: Newsletter) -> int:
+    """Write one pending Delivery per recipient, in one statement; returns how many.
+
+    Run once, by the sender that claimed the newsletter, in the claiming transaction.
+    """
+    rows = select(
+        literal(newsletter.id),
+        Donor.id,
+        Donor.email,
+        Donor.first_name,
+        _LANGUAGE,
+        literal(DeliveryStatus.PENDING.value),
+        literal(0),
+        literal(""),
+    ).where(Donor.id.in_(_donors(newsletter)))
+    columns = ["newsletter_id", "donor_id", "email", "first_name", "language", "status"]
+    db.session.execute(insert(Delivery).from_select([*columns, "attempts", "last_error"], rows))
+    # psycopg reports no row count for INSERT … SELECT: count what is there.
+    return db.session.scalar(select(func.count()).where(Delivery.newsletter_id == newsletter.id))
