@@ -41,7 +41,7 @@ from legami.models import User
 from legami.sql import upsert_insert
 from legami.timeutil import now_utc
 from legami.validation import Invalid
-from mailing.models import MailJob
+from mailing.models import Delivery, DeliveryStatus, MailJob
 from payments.models import Donation, RecurringGift, RecurringStatus
 
 LIVE_RECURRING = (RecurringStatus.INCOMPLETE, RecurringStatus.ACTIVE, RecurringStatus.PAST_DUE)
@@ -118,6 +118,19 @@ def forget(donor_id: int, user: User | None, today: date, years: int, request: s
             ),
         ),
     }
+    # A newsletter still sending skips the donor; its report keeps the row, without the address.
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.donor_id == donor_id, Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.FAILED, last_error="forgotten")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.donor_id == donor_id)
+        .values(email=placeholder_email(donor_id), first_name="")
+        .execution_options(synchronize_session=False)
+    )
     db.session.execute(
         update(Donation)
         .where(Donation.donor_id == donor_id)

@@ -32,7 +32,7 @@ from donors.models import (
 from legami.extensions import db
 from legami.models import AuditEntry
 from legami.timeutil import now_utc, today_rome
-from mailing.models import MailJob
+from mailing.models import Delivery, DeliveryStatus, MailJob, Newsletter
 from payments.models import Donation, RecurringGift, RecurringStatus
 from receipts.models import Receipt
 from tests import factories
@@ -194,6 +194,45 @@ def test_without_gifts_in_the_retention_period_the_tax_code_goes_too(client, log
     assert response.status_code == 302
     donor = db.session.get(Donor, donor_id)
     assert (donor.codice_fiscale, donor.partita_iva) == (None, None)
+
+
+def test_forgetting_clears_the_donor_from_newsletter_deliveries(client, login):
+    login("staff")
+    donor = factories.donor(email="giulia@example.org", first_name="Giulia")
+    newsletter = Newsletter(organisation=factories.organisation(), title="Notizie")
+    earlier = Newsletter(organisation=newsletter.organisation, title="Prima")
+    db.session.add_all([newsletter, earlier])
+    db.session.flush()
+    db.session.add_all(
+        [
+            Delivery(
+                newsletter_id=earlier.id,
+                donor_id=donor.id,
+                email=donor.email,
+                first_name="Giulia",
+                status=DeliveryStatus.SENT,
+                sent_at=now_utc(),
+            ),
+            Delivery(
+                newsletter_id=newsletter.id,
+                donor_id=donor.id,
+                email=donor.email,
+                first_name="Giulia",
+            ),
+        ]
+    )
+    db.session.commit()
+    assert client.post(f"/staff/donors/{donor.id}/forget", data={"confirm": "y"}).status_code == 302
+    rows = db.session.execute(
+        select(
+            Delivery.newsletter_id, Delivery.email, Delivery.first_name, Delivery.status
+        ).order_by(Delivery.newsletter_id)
+    ).all()
+    gone = f"forgotten-{donor.id}@legami.invalid"
+    assert rows == [
+        (newsletter.id, gone, "", "failed"),
+        (earlier.id, gone, "", "sent"),
+    ]
 
 
 def test_a_donor_with_a_running_monthly_gift_is_not_forgotten(client, login):
