@@ -66,8 +66,7 @@ def list_receipts():
 def receipt_pdf(receipt_id: int):
     """The stored PDF; a voided receipt's watermarked copy unless ?original=1."""
     found = db.get_or_404(Receipt, receipt_id)
-    voided = found.status == ReceiptStatus.VOIDED and request.args.get("original") != "1"
-    return pdf.response(found, voided=voided)
+    return pdf.download(found, original=request.args.get("original") == "1")
 
 
 _PROBLEM = {"default": {"$ref": "#/components/responses/Problem"}}

@@ -271,8 +271,9 @@ def _void_notice(receipt: Receipt) -> Text:
     return Text(it, en)
 
 
-def context(receipt: Receipt, voided: bool = False) -> dict:
-    """Everything the receipt template prints, read from the snapshot."""
+def context(receipt: Receipt, voided: bool = False, copy: bool = False) -> dict:
+    """Everything the receipt template prints, read from the snapshot; `copy` marks the
+    re-downloaded copy (COPIA), `voided` the watermarked voided one."""
     snap = receipt.snapshot
     org = snap["organisation"]
     gifts = [
@@ -306,6 +307,7 @@ def context(receipt: Receipt, voided: bool = False) -> dict:
         "logo": _upload_url(org["logo"]),
         "signature": _upload_url(snap["issuer"]["signature"]),
         "voided": voided,
+        "copy": copy,
         "void_notice": _void_notice(receipt) if voided else None,
         "title": f"Ricevuta n. {receipt.display_number} - {org['name']}",
     }

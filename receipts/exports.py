@@ -116,11 +116,15 @@ def _issued_on(receipt: Receipt) -> date:
     return receipt.issued_at.astimezone(ROME).date()
 
 
+def _archived(receipt: Receipt) -> pdf.Variant:
+    """The file the ZIP holds: the original as mailed, a voided one's ANNULLATA copy."""
+    return pdf.Variant.VOIDED if receipt.status == ReceiptStatus.VOIDED else pdf.Variant.ORIGINAL
+
+
 def file_name(receipt: Receipt) -> str:
     """The PDF's path in the ZIP: a folder per organisation, as the download names it."""
-    voided = "-annullata" if receipt.status == ReceiptStatus.VOIDED else ""
     number = receipt.display_number.replace("/", "-")
-    return f"{receipt.organisation.slug}/ricevuta-{number}{voided}.pdf"
+    return f"{receipt.organisation.slug}/ricevuta-{number}{_archived(receipt).suffix}.pdf"
 
 
 def write_zip(scope: Scope, out: IO[bytes], progress: Callable[[int], None] | None = None) -> int:
@@ -137,9 +141,8 @@ def write_zip(scope: Scope, out: IO[bytes], progress: Callable[[int], None] | No
                 .order_by(Receipt.organisation_id, Receipt.year, Receipt.number)
             ).all()
             for receipt in batch:
-                voided = receipt.status == ReceiptStatus.VOIDED
                 name = file_name(receipt)
-                archive.writestr(name, pdf.stored_bytes(receipt, voided=voided))
+                archive.writestr(name, pdf.stored_bytes(receipt, _archived(receipt)))
                 donor = receipt.snapshot["donor"]
                 index.append(
                     [

@@ -4,13 +4,16 @@ A receipt's PDF is rendered after the receipt is committed (by the scheduler job
 first download), written under instance/receipts/<organisation>/<year>/, and its SHA-256
 recorded on the row; from then on the stored file is served, checked against that hash, and
 never rendered again. A voided receipt gets a second file, watermarked ANNULLATA; the
-original stays as it was.
+original stays as it was. Where the organisation wants re-downloads to say so, a third file,
+marked COPIA, is rendered from the same snapshot on the first download and stored alike: the
+mail carries the original, every download (portal, staff, API) is that same copy.
 
 One FontConfiguration and one parsed stylesheet serve the whole process (WeasyPrint leaks
 memory when each document makes its own). Resources load only from the project's static/
 folder and the instance folder: no system font lookups by name, no network.
 """
 
+import enum
 import hashlib
 import logging
 import os
@@ -29,7 +32,7 @@ from weasyprint.urls import URLFetcher
 from legami.config import ROOT
 from legami.extensions import db
 from receipts import content
-from receipts.models import Receipt, ReceiptStatus
+from receipts.models import Receipt, ReceiptSettings, ReceiptStatus
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,19 @@ class LocalFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
+class Variant(enum.Enum):
+    """A receipt's stored files: (column prefix, file name suffix)."""
+
+    ORIGINAL = ("pdf", "")
+    COPY = ("copy_pdf", "-copia")
+    VOIDED = ("voided_pdf", "-annullata")
+
+    def __init__(self, prefix: str, suffix: str):
+        self.path_column = getattr(Receipt, f"{prefix}_path")
+        self.hash_column = getattr(Receipt, f"{prefix}_sha256")
+        self.suffix = suffix
+
+
 class TamperedPdf(RuntimeError):
     """A stored PDF no longer matches the hash recorded when it was written."""
 
@@ -78,22 +94,18 @@ def _fonts_and_css() -> tuple[FontConfiguration, CSS]:
     return _shared["fonts"], _shared["css"]
 
 
-def render(receipt: Receipt, voided: bool = False) -> bytes:
+def render(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> bytes:
     """The receipt as PDF bytes, from its snapshot (no storage, no database writes)."""
     # The template alone, without request context processors: receipts render anywhere.
     template = current_app.jinja_env.get_template("receipts/receipt.html")
-    html = template.render(**content.context(receipt, voided))
+    html = template.render(
+        **content.context(receipt, voided=variant is Variant.VOIDED, copy=variant is Variant.COPY)
+    )
     fetcher = LocalFetcher(STATIC, Path(current_app.instance_path))
     document = HTML(string=html, base_url=str(STATIC), url_fetcher=fetcher)
     with _lock:
         fonts, css = _fonts_and_css()
         return document.write_pdf(stylesheets=[css], font_config=fonts)
-
-
-def _columns(voided: bool):
-    if voided:
-        return Receipt.voided_pdf_path, Receipt.voided_pdf_sha256
-    return Receipt.pdf_path, Receipt.pdf_sha256
 
 
 def _storage() -> Path:
@@ -114,23 +126,22 @@ def _write_once(relative: str, data: bytes) -> None:
     os.replace(temporary, target)
 
 
-def store(receipt: Receipt, voided: bool = False) -> Receipt:
-    """Render and store the receipt's PDF (or its voided copy) if not stored yet; commits.
+def store(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> Receipt:
+    """Render and store one of the receipt's PDFs if not stored yet; commits.
 
     Two processes may render at once: the one whose compare-and-set UPDATE lands first wins,
     the other removes its file, and both then serve the winner's.
     """
-    path_column, hash_column = _columns(voided)
+    path_column, hash_column = variant.path_column, variant.hash_column
     if getattr(receipt, path_column.key):
         return receipt
-    if voided and receipt.status != ReceiptStatus.VOIDED:
+    if variant is Variant.VOIDED and receipt.status != ReceiptStatus.VOIDED:
         raise ValueError("only a voided receipt has a voided copy")
-    data = render(receipt, voided)
+    data = render(receipt, variant)
     digest = hashlib.sha256(data).hexdigest()
-    suffix = "-annullata" if voided else ""
     relative = (
         f"receipts/{receipt.organisation_id}/{receipt.year}/"
-        f"{receipt.number:06d}{suffix}-{digest[:16]}.pdf"
+        f"{receipt.number:06d}{variant.suffix}-{digest[:16]}.pdf"
     )
     _write_once(relative, data)
     won = db.session.execute(
@@ -145,27 +156,43 @@ def store(receipt: Receipt, voided: bool = False) -> Receipt:
     return receipt
 
 
-def stored_bytes(receipt: Receipt, voided: bool = False) -> bytes:
+def stored_bytes(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> bytes:
     """The stored PDF, rendered first if it never was; refuses a file that changed."""
-    store(receipt, voided)
-    path_column, hash_column = _columns(voided)
-    data = (_storage() / getattr(receipt, path_column.key)).read_bytes()
-    if hashlib.sha256(data).hexdigest() != getattr(receipt, hash_column.key):
+    store(receipt, variant)
+    data = (_storage() / getattr(receipt, variant.path_column.key)).read_bytes()
+    if hashlib.sha256(data).hexdigest() != getattr(receipt, variant.hash_column.key):
         raise TamperedPdf(f"receipt {receipt.id}: stored PDF does not match its hash")
     return data
 
 
-def response(receipt: Receipt, voided: bool = False) -> Response:
-    """The stored PDF as an HTTP response, named ricevuta-<number>[-annullata].pdf."""
-    name = receipt.display_number.replace("/", "-") + ("-annullata" if voided else "")
+def redownload_variant(receipt: Receipt, original: bool = False) -> Variant:
+    """What a download serves: a voided receipt its ANNULLATA file (unless the original is
+    asked for); otherwise the copy marked COPIA when the organisation wants one, else the
+    original as mailed."""
+    if receipt.status == ReceiptStatus.VOIDED and not original:
+        return Variant.VOIDED
+    settings = db.session.get(ReceiptSettings, receipt.organisation_id)
+    if settings is not None and settings.say_copy_on_redownload:
+        return Variant.COPY
+    return Variant.ORIGINAL
+
+
+def response(receipt: Receipt, variant: Variant) -> Response:
+    """The stored PDF as an HTTP response, named ricevuta-<number>[-copia|-annullata].pdf."""
+    name = receipt.display_number.replace("/", "-") + variant.suffix
     return Response(
-        stored_bytes(receipt, voided=voided),
+        stored_bytes(receipt, variant),
         mimetype="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="ricevuta-{name}.pdf"',
             "Cache-Control": "private, no-cache",
         },
     )
+
+
+def download(receipt: Receipt, original: bool = False) -> Response:
+    """A download from the portal, the staff pages or the API (see redownload_variant)."""
+    return response(receipt, redownload_variant(receipt, original))
 
 
 def render_due(limit: int = 50) -> int:
@@ -186,7 +213,7 @@ def render_due(limit: int = 50) -> int:
             receipt = db.session.get(Receipt, row.id)
             store(receipt)
             if row.status == ReceiptStatus.VOIDED:
-                store(receipt, voided=True)
+                store(receipt, Variant.VOIDED)
         except Exception:  # one broken receipt must not hold up the others; it is retried
             db.session.rollback()
             log.exception("receipt %s: PDF not stored", row.id)

@@ -1,7 +1,8 @@
 """The donor portal's receipts: the donor's own receipts, valid and voided, as stored PDFs.
 
-A download is the stored file, byte for byte what was mailed (a voided receipt: its copy
-watermarked ANNULLATA). Another donor's receipt is a 404, as if it did not exist.
+A download is a stored file, identical on every download: what was mailed, or its copy marked
+COPIA when the organisation wants one (a voided receipt: its copy watermarked ANNULLATA).
+Another donor's receipt is a 404, as if it did not exist.
 """
 
 from flask import Blueprint, render_template
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from donors.portal import current_donor, portal_required
 from legami.extensions import db
 from receipts import pdf
-from receipts.models import Receipt, ReceiptStatus
+from receipts.models import Receipt
 
 bp = Blueprint("receipts_portal", __name__, url_prefix="/portal")
 
@@ -32,4 +33,4 @@ def download(receipt_id: int):
     found = db.first_or_404(
         select(Receipt).where(Receipt.id == receipt_id, Receipt.donor_id == current_donor().id)
     )
-    return pdf.response(found, voided=found.status == ReceiptStatus.VOIDED)
+    return pdf.download(found)

@@ -57,8 +57,7 @@ def receipt(receipt_id: int):
 def download(receipt_id: int):
     """The stored PDF; a voided receipt's watermarked copy unless the original is asked for."""
     found = db.get_or_404(Receipt, receipt_id)
-    voided = found.status == ReceiptStatus.VOIDED and request.args.get("original") != "1"
-    return pdf.response(found, voided=voided)
+    return pdf.download(found, original=request.args.get("original") == "1")
 
 
 @bp.post("/<int:receipt_id>/void")

@@ -1,6 +1,7 @@
 """Receipt delivery: mailed after the thank-you or attached to it (through a real SMTP
 server), re-sent by staff and after a partial refund; the donor portal's receipts; the API."""
 
+import hashlib
 from email.message import EmailMessage
 
 import pytest
@@ -218,3 +219,54 @@ def test_the_receipt_paths_are_documented(client):
     assert "get" in spec["paths"]["/receipts"]
     assert "get" in spec["paths"]["/receipts/{receipt_id}/pdf"]
     assert "ReceiptPage" in spec["components"]["schemas"]
+
+
+@pytest.mark.parametrize("say_copy", [True, False])
+def test_downloads_are_one_identical_file_marked_copia_only_when_wanted(
+    app, webhooks, client, login, smtp_server, say_copy
+):
+    campaign = _campaign(Delivery.ATTACH)
+    issuing.settings_for(campaign.organisation_id).say_copy_on_redownload = say_copy
+    db.session.commit()
+    donor = factories.donor(email="ada@example.org")
+    card_gift(client, campaign, donor=donor)
+    pdf.render_due()
+    _due_now()
+    deliver_queued(app)
+    [(_, mailed)] = _pdfs(smtp_server.messages[0])
+    assert "COPIA" not in pdf_text(mailed)
+
+    receipt = _receipt()
+    portal_login(app, client, donor)
+    downloads = [client.get(f"/portal/ricevute/{receipt.id}.pdf").data for _ in range(2)]
+    downloads.append(client.get(f"/api/v1/receipts/{receipt.id}/pdf", headers=bearer("staff")).data)
+    login("treasurer")
+    downloads.append(client.get(f"/staff/receipts/{receipt.id}/pdf").data)
+    receipt = _receipt()
+    assert all(data == downloads[0] for data in downloads)
+    digest = hashlib.sha256(downloads[0]).hexdigest()
+    text = pdf_text(downloads[0])
+    assert receipt.display_number in text
+    if say_copy:
+        assert "COPIA" in text and digest == receipt.copy_pdf_sha256 != receipt.pdf_sha256
+        assert pdf_text(mailed) in text.replace("COPIA ", "")  # the same receipt, marked
+    else:
+        assert "COPIA" not in text and downloads[0] == mailed
+        assert digest == receipt.pdf_sha256 and receipt.copy_pdf_path is None
+
+
+def test_a_voided_receipt_downloads_as_its_annullata_file_even_with_copies(
+    app, webhooks, client, login
+):
+    campaign = factories.campaign()
+    issuing.settings_for(campaign.organisation_id).say_copy_on_redownload = True
+    db.session.commit()
+    card_gift(client, campaign)
+    issuing.void(_receipt(), "Errore", None)
+    db.session.commit()
+    receipt = db.session.scalar(select(Receipt))
+    login("treasurer")
+    voided = client.get(f"/staff/receipts/{receipt.id}/pdf").data
+    assert voided == client.get(f"/staff/receipts/{receipt.id}/pdf").data
+    assert hashlib.sha256(voided).hexdigest() == receipt.voided_pdf_sha256
+    assert "ANNULLATA" in pdf_text(voided) and "COPIA" not in pdf_text(voided)

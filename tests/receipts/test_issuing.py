@@ -255,7 +255,7 @@ def test_partial_then_full_refund_voids_and_reissues_with_new_numbers(webhooks, 
     assert f"Sostituisce la ricevuta n. {YEAR}/000001" in reissued
     assert "trenta euro" in reissued
 
-    voided = pdf_text(pdf.stored_bytes(first, voided=True))
+    voided = pdf_text(pdf.stored_bytes(first, pdf.Variant.VOIDED))
     assert "ANNULLATA" in voided and "rimborso parziale" in voided
     assert f"Sostituita dalla ricevuta n. {YEAR}/000002" in voided
     assert pdf.stored_bytes(first) == original_pdf  # the original is kept as it was
@@ -264,7 +264,7 @@ def test_partial_then_full_refund_voids_and_reissues_with_new_numbers(webhooks, 
     refund(client, donation, 5000)
     first, second = _receipts()
     assert (second.status, second.void_reason) == ("voided", "rimborso")
-    assert "ANNULLATA" in pdf_text(pdf.stored_bytes(second, voided=True))
+    assert "ANNULLATA" in pdf_text(pdf.stored_bytes(second, pdf.Variant.VOIDED))
 
     later = card_gift(client, campaign, donor=_donor())
     numbers = [(r.number, r.status) for r in _receipts()]

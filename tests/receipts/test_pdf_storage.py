@@ -53,7 +53,7 @@ def test_the_scheduler_job_stores_what_is_due(app, receipt):
     db.session.expire_all()
     stored = db.session.get(Receipt, receipt.id)
     assert stored.voided_pdf_path and stored.voided_pdf_sha256 != stored.pdf_sha256
-    assert "ANNULLATA" in pdf_text(pdf.stored_bytes(stored, voided=True))
+    assert "ANNULLATA" in pdf_text(pdf.stored_bytes(stored, pdf.Variant.VOIDED))
     assert "ANNULLATA" not in pdf_text(pdf.stored_bytes(stored))
 
 
