@@ -30,7 +30,7 @@ main.add_command(shell_command)
 @click.option("--no-scheduler", is_flag=True, help="Do not run the background jobs here.")
 @with_appcontext
 def run(host, port, no_scheduler):
-    """Serve Legami on one machine, with its background jobs (mail queue) embedded."""
+    """Serve Legami on one machine, with its background jobs (mail, newsletters) embedded."""
     from werkzeug.serving import run_simple
 
     from legami import scheduler
@@ -49,7 +49,7 @@ def scheduler_command():
     from legami import scheduler
 
     app = current_app._get_current_object()
-    jobs = ", ".join(job_id for job_id, _, _ in app.extensions.get("legami.jobs", []))
+    jobs = ", ".join(job[0] for job in app.extensions.get("legami.jobs", []))
     click.echo(f"Scheduler running: {jobs}")
     scheduler.build(app, blocking=True).start()
 

@@ -51,6 +51,10 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # Donors with no gift, interaction or consent event for this many years are listed
         # for review (erasure); gift records themselves are kept ten years by law.
         "DONOR_RETENTION_YEARS": int(env.get("DONOR_RETENTION_YEARS", "10")),
+        # A newsletter this late when a scheduler gets to it waits for staff instead.
+        "NEWSLETTER_GRACE_SECONDS": int(env.get("NEWSLETTER_GRACE_SECONDS", "3600")),
+        # How soon the scheduler process sees a newsletter staff (re)scheduled.
+        "NEWSLETTER_SYNC_SECONDS": int(env.get("NEWSLETTER_SYNC_SECONDS", "10")),
     }
     config.update(overrides or {})
     return config

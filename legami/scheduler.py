@@ -4,22 +4,49 @@ Packages register jobs (`add_job`); one `legami scheduler` process runs them, or
 embeds them for a one-machine install. Jobs have fixed ids, coalesce missed runs, and a grace
 of minutes (APScheduler's default of one second silently skips a late run). Each job does its
 own claiming in the database, so two schedulers by mistake still do each piece of work once.
+
+Interval jobs are defined in code and live in memory. Jobs at a date that must outlive a
+restart (a newsletter's send time) go to the `database` job store, a table of the app's
+database; they name their function by textual reference and find the app through
+`running_app()`, since a stored job cannot hold one.
 """
 
+import threading
+
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from legami.extensions import db
+from legami.timeutil import now_utc
+
 GRACE_SECONDS = 300
+DATABASE_JOBSTORE = "database"
+JOBS_TABLE = "apscheduler_jobs"
+
+# The scheduler this process runs (at most one: job stores cannot be shared) and its app.
+_running: dict = {}
+_lock = threading.Lock()
 
 
-def add_job(app, job_id: str, func, seconds: int) -> None:
-    """Run `func()` in an app context every `seconds`."""
-    app.extensions.setdefault("legami.jobs", []).append((job_id, func, seconds))
+def add_job(app, job_id: str, func, seconds: int, start_now: bool = False) -> None:
+    """Run `func()` in an app context every `seconds` (first at start when `start_now`)."""
+    app.extensions.setdefault("legami.jobs", []).append((job_id, func, seconds, start_now))
 
 
 def build(app, blocking: bool):
-    scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
-    for job_id, func, seconds in app.extensions.get("legami.jobs", []):
+    with app.app_context():
+        engine = db.engine
+    scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
+        timezone="UTC",
+        jobstores={
+            "default": MemoryJobStore(),
+            DATABASE_JOBSTORE: SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE),
+        },
+    )
+    for job_id, func, seconds, start_now in app.extensions.get("legami.jobs", []):
         scheduler.add_job(
             _in_context(app, func),
             "interval",
@@ -29,8 +56,41 @@ def build(app, blocking: bool):
             coalesce=True,
             max_instances=1,
             misfire_grace_time=GRACE_SECONDS,
+            **({"next_run_time": now_utc()} if start_now else {}),
         )
+    with _lock:
+        _running.update(app=app, scheduler=scheduler)
+    scheduler.add_listener(lambda _event: _forget(scheduler), EVENT_SCHEDULER_SHUTDOWN)
     return scheduler
+
+
+def _forget(scheduler) -> None:
+    with _lock:
+        if _running.get("scheduler") is scheduler:
+            _running.clear()
+
+
+def running_app():
+    """The app of the scheduler built in this process (for jobs from the database store)."""
+    with _lock:
+        if "app" not in _running:
+            raise RuntimeError("no scheduler was built in this process")
+        return _running["app"]
+
+
+def running_scheduler():
+    """The scheduler built in this process, or None (a web worker runs none)."""
+    with _lock:
+        return _running.get("scheduler")
+
+
+def run_soon(job_id: str) -> None:
+    """Run an interval job now if this process runs it (`legami run`): a change staff just
+    made reaches the job store at once rather than at the next interval."""
+    scheduler = running_scheduler()
+    job = scheduler.get_job(job_id) if scheduler is not None and scheduler.running else None
+    if job is not None:
+        job.modify(next_run_time=now_utc())
 
 
 def _in_context(app, func):

@@ -8,6 +8,7 @@ def init_app(app) -> None:
     from legami.models import Role
     from legami.scheduler import add_job
     from mailing import cli, donor_mail, queue, receipt_mail, staff_mail, thanks, views
+    from mailing import scheduling
 
     app.register_blueprint(views.bp)
     staff_mail.connect_signals(app)
@@ -16,4 +17,11 @@ def init_app(app) -> None:
     receipt_mail.connect_signals(app)
     app.cli.add_command(cli.mailing_cli)
     add_job(app, "mailing.send_due", queue.send_due, seconds=15)
+    add_job(
+        app,
+        scheduling.SYNC_JOB,
+        scheduling.sync_running,
+        seconds=app.config["NEWSLETTER_SYNC_SECONDS"],
+        start_now=True,
+    )
     add_menu(app, _l("Outbox"), "mailing.index", Role.STAFF)
