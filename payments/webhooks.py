@@ -25,6 +25,7 @@ from payments.models import (
     PaymentEvent,
     RecurringGift,
     RecurringStatus,
+    Refund,
 )
 
 TOLERANCE_SECONDS = 300
@@ -196,7 +197,40 @@ def on_charge_refunded(charge: dict, created: datetime):
     if donation is None:
         return None, "no donation for this charge", []
     pending = transitions.record_refunded_total(donation, int(charge.get("amount_refunded", 0)))
+    _record_refunds(donation, charge, created)
     return donation.id, f"refunded {donation.refunded_cents} of {donation.amount_cents}", pending
+
+
+def _record_refunds(donation: Donation, charge: dict, created: datetime) -> None:
+    """A dated Refund row for each of the charge's refunds not recorded yet, so the tax
+    exports know the year the money went back. A staff refund stored its Stripe id when it
+    asked for it; the donation's row lock (taken above) keeps concurrent events in line."""
+    listed = (charge.get("refunds") or {}).get("data") or []
+    refunds = {
+        r["id"]: r
+        for r in listed
+        if r.get("id") and r.get("status") not in ("failed", "canceled") and r.get("amount")
+    }
+    if not refunds:
+        return
+    known = db.session.scalars(
+        select(Refund.stripe_refund_id).where(Refund.stripe_refund_id.in_(list(refunds)))
+    )
+    for refund_id in refunds.keys() - set(known):
+        refund = refunds[refund_id]
+        db.session.add(
+            Refund(
+                donation_id=donation.id,
+                amount_cents=int(refund["amount"]),
+                stripe_refund_id=refund_id,
+                reason=str(refund.get("reason") or "")[:300],
+                created_at=(
+                    datetime.fromtimestamp(refund["created"], UTC)
+                    if isinstance(refund.get("created"), int)
+                    else created
+                ),
+            )
+        )
 
 
 def on_dispute(dispute: dict, created: datetime):

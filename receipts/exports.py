@@ -23,7 +23,7 @@ from legami.extensions import db
 from legami.models import Organisation, User
 from legami.money import cents_to_decimal
 from legami.timeutil import ROME
-from payments.models import Donation, Method, Refund
+from payments.models import Donation, Method, Refund, Status
 from receipts import pdf
 from receipts.models import (
     Policy,
@@ -315,26 +315,40 @@ def _has_tax_code():
 
 
 def precompilata_rows(year: int, organisation_id: int) -> list[list]:
-    """Per codice fiscale: the gifts of the year (net of refunds made on them), and the
-    refunds of earlier years' gifts recorded in this year, with the year of the gift; then
-    the totals. Natural persons and traceable money only.
+    """Per codice fiscale: the gifts of the year (net of the refunds made on them within the
+    year), and the refunds of earlier years' gifts recorded in this year, with the year of
+    the gift; then the totals. Natural persons and traceable money only.
 
-    Refunds are dated by their Refund row (staff refunds); a refund known only from the
-    card provider's total on the gift is counted against the gift's own year."""
+    Refunds are dated by their Refund row (staff refunds, and Stripe's through the
+    charge.refunded webhook). A refund made after the year belongs to the data set of its
+    own year, so a year's data set does not change once sent; a refund known only from a
+    total on the gift (a lost dispute) is counted against the gift's own year."""
     cf = func.upper(Donor.codice_fiscale)
+    start, end = _rome_midnight(date(year, 1, 1)), _rome_midnight(date(year + 1, 1, 1))
+    later = (
+        select(Refund.donation_id, func.sum(Refund.amount_cents).label("cents"))
+        .where(Refund.created_at >= end)
+        .group_by(Refund.donation_id)
+        .subquery()
+    )
+    # A later refund asked of Stripe and not yet confirmed is in no total: cap at the gift.
+    given = NET + func.coalesce(later.c.cents, 0)
+    kept = func.sum(case((given > Donation.amount_cents, Donation.amount_cents), else_=given))
     gifts = db.session.execute(
-        select(cf, func.sum(NET))
+        select(cf, kept)
         .join(Donor, Donor.id == Donation.donor_id)
+        .outerjoin(later, later.c.donation_id == Donation.id)
         .where(
             _person_gifts(organisation_id),
             _has_tax_code(),
-            GIFT,
-            _in_year(year),
+            Donation.status.in_([Status.SUCCEEDED, Status.REFUNDED]),
+            Donation.received_on >= date(year, 1, 1),
+            Donation.received_on < date(year + 1, 1, 1),
         )
         .group_by(cf)
+        .having(kept > 0)
         .order_by(cf)
     ).all()
-    start, end = _rome_midnight(date(year, 1, 1)), _rome_midnight(date(year + 1, 1, 1))
     refunds = db.session.execute(
         select(cf, YEAR, func.sum(Refund.amount_cents))
         .select_from(Refund)

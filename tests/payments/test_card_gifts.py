@@ -14,7 +14,7 @@ from campaigns.models import Campaign
 from legami.extensions import db
 from legami.models import AuditEntry
 from payments import stripe_gateway
-from payments.models import Donation, PaymentEvent, RecurringGift
+from payments.models import Donation, PaymentEvent, RecurringGift, Refund
 from receipts import issuing, pdf
 from tests import factories
 from tests.conftest import deliver_queued
@@ -186,6 +186,14 @@ def test_partial_then_full_refund_through_stripe(stripe_app, client, login, camp
     assert (donation.status, donation.refunded_cents) == ("refunded", 5000)
     campaign = db.session.get(Campaign, campaign.id)
     assert (campaign.raised_cents, campaign.gift_count) == (0, 0)
+    # The webhook lists both refunds; each was stored with its Stripe id when staff asked.
+    assert [r["id"] for r in charge["refunds"]["data"]]
+    refunds = db.session.scalars(select(Refund).order_by(Refund.id)).all()
+    assert [(r.amount_cents, r.created_by_id is not None) for r in refunds] == [
+        (2000, True),
+        (3000, True),
+    ]
+    assert {r.stripe_refund_id for r in refunds} == {r["id"] for r in charge["refunds"]["data"]}
 
 
 def test_dispute_opened_then_lost(stripe_app, client, campaign):

@@ -18,6 +18,7 @@ from payments.models import Donation, Method, Refund
 from receipts import exports, issuing
 from receipts.models import Receipt
 from tests import factories
+from tests.payments.conftest import deliver, event
 from tests.receipts.conftest import card_gift, pdf_text, refund
 
 CF = "RSSMRA85T10A562S"
@@ -190,6 +191,13 @@ def test_the_precompilata_data_set(client, login):
         ["TOTALE", "erogazione", year, Decimal("80.00")],
         ["TOTALE", "rimborso", "", Decimal("10.00")],
     ]
+    # The year before still counts the gift whole: its refund belongs to this year's data.
+    assert exports.precompilata_rows(year - 1, org.id)[0] == [
+        CF,
+        "erogazione",
+        year - 1,
+        Decimal("40.00"),
+    ]
     login("treasurer")
     answer = client.get(
         f"/staff/receipts/exports/precompilata.csv?year={year}&organisation={org.id}"
@@ -207,6 +215,58 @@ def test_the_precompilata_data_set(client, login):
     assert _audited("receipts.export.precompilata") == 1
     no_org = client.get(f"/staff/receipts/exports/precompilata.csv?year={year}")
     assert no_org.status_code == 302
+
+
+def test_a_stripe_refund_of_last_years_gift_is_in_this_years_precompilata(webhooks, client):
+    """A 2025 card gift refunded in part through Stripe in 2026: the charge.refunded webhook
+    records the dated refund once, however often Stripe delivers it."""
+    campaign = factories.campaign()
+    gift = factories.donation(
+        campaign=campaign,
+        donor=factories.donor(codice_fiscale=CF),
+        amount_cents=6000,
+        received_on=date(2025, 12, 20),
+        stripe_payment_intent_id="pi_precompilata",
+        stripe_charge_id="ch_precompilata",
+    )
+    refunded_at = datetime(2026, 2, 3, 9, 30, tzinfo=UTC)
+    charge = {
+        "id": "ch_precompilata",
+        "object": "charge",
+        "payment_intent": "pi_precompilata",
+        "amount": 6000,
+        "amount_refunded": 2500,
+        "refunds": {
+            "object": "list",
+            "data": [
+                {
+                    "id": "re_precompilata",
+                    "object": "refund",
+                    "amount": 2500,
+                    "charge": "ch_precompilata",
+                    "created": int(refunded_at.timestamp()),
+                    "reason": "requested_by_customer",
+                    "status": "succeeded",
+                }
+            ],
+        },
+    }
+    payload = event("charge.refunded", charge)
+    for delivered in (payload, payload, event("charge.refunded", charge)):
+        assert deliver(client, delivered).status_code == 200
+        db.session.expire_all()
+        [row] = db.session.scalars(select(Refund)).all()
+        assert (row.donation_id, row.amount_cents, row.created_at) == (gift.id, 2500, refunded_at)
+        assert row.stripe_refund_id == "re_precompilata"
+        assert db.session.get(Donation, gift.id).refunded_cents == 2500
+
+        org = campaign.organisation_id
+        assert exports.precompilata_rows(2026, org) == [
+            [CF, "rimborso", 2025, Decimal("25.00")],
+            ["TOTALE", "erogazione", 2026, Decimal("0.00")],
+            ["TOTALE", "rimborso", "", Decimal("25.00")],
+        ]
+        assert exports.precompilata_rows(2025, org)[0] == [CF, "erogazione", 2025, Decimal("60.00")]
 
 
 def test_only_the_treasurer_exports(client, login):
