@@ -12,6 +12,7 @@ The functions add to the session; the caller commits.
 import enum
 import hashlib
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
@@ -295,7 +296,22 @@ def _unsubscribe_serializer() -> URLSafeSerializer:
 
 def unsubscribe_token(donor: Donor, purpose: str) -> str:
     """Signed, without expiry: an unsubscribe link in an old mail must still work."""
-    return _unsubscribe_serializer().dumps([donor.id, ConsentPurpose(purpose).value])
+    return unsubscribe_token_for(donor.id, purpose)
+
+
+def unsubscribe_token_for(donor_id: int, purpose: str) -> str:
+    """The same token from the donor's id alone: a newsletter send reads no Donor rows."""
+    return _unsubscribe_serializer().dumps([donor_id, ConsentPurpose(purpose).value])
+
+
+def unsubscribe_mailto(token: str) -> str:
+    """The `mailto:` form of List-Unsubscribe (RFC 2369), for mail clients that do not POST:
+    a mail to NEWSLETTER_UNSUBSCRIBE_MAILTO (default `unsubscribe@` the site's host) whose
+    subject carries the token."""
+    address = current_app.config.get("NEWSLETTER_UNSUBSCRIBE_MAILTO") or (
+        "unsubscribe@" + (urlsplit(current_app.config["BASE_URL"]).hostname or "legami.local")
+    )
+    return f"mailto:{address}?subject=unsubscribe%20{token}"
 
 
 def unsubscribe_url(donor: Donor, purpose: str) -> str:

@@ -55,6 +55,10 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "NEWSLETTER_GRACE_SECONDS": int(env.get("NEWSLETTER_GRACE_SECONDS", "3600")),
         # How soon the scheduler process sees a newsletter staff (re)scheduled.
         "NEWSLETTER_SYNC_SECONDS": int(env.get("NEWSLETTER_SYNC_SECONDS", "10")),
+        # Newsletters: the List-Unsubscribe mailto address (default `unsubscribe@` BASE_URL's
+        # host) and the envelope sender for VERP bounces (`bounces+<delivery>@…`; unset: From).
+        "NEWSLETTER_UNSUBSCRIBE_MAILTO": env.get("NEWSLETTER_UNSUBSCRIBE_MAILTO", ""),
+        "NEWSLETTER_BOUNCE_ADDRESS": env.get("NEWSLETTER_BOUNCE_ADDRESS", ""),
     }
     config.update(overrides or {})
     return config

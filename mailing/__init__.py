@@ -8,9 +8,10 @@ def init_app(app) -> None:
     from legami.models import Role
     from legami.scheduler import add_job
     from mailing import cli, donor_mail, queue, receipt_mail, staff_mail, thanks, views
-    from mailing import scheduling
+    from mailing import scheduling, tracking_views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(tracking_views.bp)
     staff_mail.connect_signals(app)
     thanks.connect_signals(app)
     donor_mail.connect_signals(app)

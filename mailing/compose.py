@@ -1,0 +1,503 @@
+"""A newsletter made into mail: rendered once per language, then filled in per recipient.
+
+`prepare(newsletter)` does the expensive part once: Markdown (sanitised), the blocks
+(`[[campaign:slug]]`, `[[pact:slug]]`, `[[lab:slug]]`), the branded HTML layout and the
+plain-text part, each split at the places that differ per recipient. `Prepared.message(r)`
+only joins strings, signs a few tokens and quoted-printable-encodes (C code) the two parts:
+no Jinja, no Markdown, no database per recipient, so the sender keeps up with bare smtplib.
+
+Tokens: `{{ first_name }}` is the donor's first name (empty when unknown);
+`{{ first_name | "amica, amico" }}` uses the quoted text when the name is unknown. They work
+in the subject, the preheader and the body.
+"""
+
+import binascii
+import hashlib
+import hmac
+import html
+import re
+import uuid
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage, MIMEPart
+from email.policy import EmailPolicy
+from email.utils import format_datetime, parseaddr
+from functools import lru_cache
+from html.parser import HTMLParser
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import force_locale
+from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup
+from sqlalchemy import select
+
+from campaigns.models import Campaign, Lab, Pact
+from campaigns.progress import progress
+from donors import consent
+from donors.models import ConsentPurpose
+from legami.extensions import db
+from legami.markdown import render_markdown
+from legami.timeutil import now_utc
+from mailing.models import Newsletter
+
+
+class _Policy(EmailPolicy):
+    """SMTP's policy, remembering how often each header may occur: the stock one builds a
+    header class to answer that, for every header set (a third of a message's cost)."""
+
+    def header_max_count(self, name):
+        key = name.lower()
+        if key not in _MAX_COUNT:
+            _MAX_COUNT[key] = super().header_max_count(name)
+        return _MAX_COUNT[key]
+
+
+_MAX_COUNT: dict[str, int | None] = {}
+POLICY = _Policy(linesep="\r\n")
+
+TOKEN = re.compile(r"\{\{\s*first_name\s*(?:\|\s*\"([^\"{}]*)\"\s*)?\}\}")
+ANY_TOKEN = re.compile(r"\{\{.*?\}\}", re.S)
+BLOCK = re.compile(r"^[ \t]*\[\[(campaign|pact|lab):([A-Za-z0-9_-]+)\]\][ \t]*$", re.M)
+BLOCK_MODELS = {"campaign": Campaign, "pact": Pact, "lab": Lab}
+
+# Placeholders: letters and digits only, so Markdown, nh3 and HTML escaping leave them be.
+_SLOT = re.compile(r"LGMx([a-z0-9]+)xLGM")
+_BLOCK_PARAGRAPH = re.compile(r"<p>LGMxb(\d+)xLGM</p>")
+_HREF = re.compile(r'href="(https?://[^"]+)"')
+
+TRACKING_SALT = "legami-newsletter-tracking"
+LINK_SALT = "legami-newsletter-link"
+
+
+def _slot(name: str) -> str:
+    return f"LGMx{name}xLGM"
+
+
+class Recipient(Protocol):
+    id: int  # the Delivery's id
+    donor_id: int | None
+    email: str
+    first_name: str
+    language: str
+
+
+class _Template:
+    """A string cut at its slots: filling is one join."""
+
+    __slots__ = ("literals", "names")
+
+    def __init__(self, text: str):
+        pieces = _SLOT.split(text)
+        self.literals = pieces[0::2]
+        self.names = pieces[1::2]
+
+    def fill(self, values: dict[str, str]) -> str:
+        out = [self.literals[0]]
+        for name, literal in zip(self.names, self.literals[1:], strict=True):
+            out.append(values[name])
+            out.append(literal)
+        return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Version:
+    language: str
+    subject: _Template
+    text: _Template
+    html: _Template
+    fallbacks: tuple[str, ...]  # per `fn<i>` slot: what stands for an unknown first name
+
+
+def _tokens_to_slots(text: str, fallbacks: list[str]) -> str:
+    def replace(match):
+        fallbacks.append(match.group(1) or "")
+        return _slot(f"fn{len(fallbacks) - 1}")
+
+    return TOKEN.sub(replace, text)
+
+
+def bad_tokens(text: str) -> list[str]:
+    """The `{{ … }}` in a text that are not first-name tokens (for the composer's checks)."""
+    return [found for found in ANY_TOKEN.findall(text or "") if not TOKEN.fullmatch(found)]
+
+
+def block_refs(body: str) -> list[tuple[str, str]]:
+    return BLOCK.findall(body or "")
+
+
+def _load_blocks(refs: list[tuple[str, str]]) -> dict[tuple[str, str], object]:
+    found = {}
+    for kind, model in BLOCK_MODELS.items():
+        slugs = {slug for k, slug in refs if k == kind}
+        if slugs:
+            for row in db.session.scalars(select(model).where(model.slug.in_(slugs))):
+                found[(kind, row.slug)] = row
+    return found
+
+
+def missing_blocks(body: str) -> list[str]:
+    """The block references whose campaign, pact or lab does not exist."""
+    refs = block_refs(body)
+    found = _load_blocks(refs)
+    return [f"[[{kind}:{slug}]]" for kind, slug in refs if (kind, slug) not in found]
+
+
+def _public_url(endpoint: str, language: str, **values) -> str:
+    url = current_app.config["BASE_URL"] + url_for(endpoint, **values)
+    return url + "?lang=en" if language == "en" else url
+
+
+def _block(kind: str, item, language: str) -> tuple[str, str]:
+    """A block's HTML and text, rendered in the version's language."""
+    endpoint = {"campaign": "campaigns.campaign", "pact": "campaigns.pact", "lab": "campaigns.lab"}
+    context = {
+        "kind": kind,
+        "item": item,
+        "url": _public_url(endpoint[kind], language, slug=item.slug),
+        "progress": progress(item) if kind == "campaign" else None,
+    }
+    return (
+        render_template("mailing/newsletter/block.html", **context),
+        render_template("mailing/newsletter/block.txt", **context).strip(),
+    )
+
+
+class _TextMaker(HTMLParser):
+    """The plain-text part from the rendered body: paragraphs, lists, links as `label (url)`."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.links: list[str] = []
+        self.lists: list[list[int]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("p", "blockquote", "pre", "table", "h1", "h2", "h3", "h4", "h5", "h6"):
+            self.out.append("\n\n")
+        elif tag in ("br", "tr"):
+            self.out.append("\n")
+        elif tag in ("ul", "ol"):
+            self.lists.append([0 if tag == "ol" else -1])
+            self.out.append("\n")
+        elif tag == "li":
+            counter = self.lists[-1] if self.lists else [-1]
+            if counter[0] >= 0:
+                counter[0] += 1
+                self.out.append(f"\n{'   ' * (len(self.lists) - 1)}{counter[0]}. ")
+            else:
+                self.out.append(f"\n{'   ' * (len(self.lists) - 1)}- ")
+        elif tag == "hr":
+            self.out.append("\n\n----------\n\n")
+        elif tag == "a":
+            self.links.append(dict(attrs).get("href") or "")
+        elif tag == "img":
+            self.out.append(dict(attrs).get("alt") or "")
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self.links:
+            href = self.links.pop()
+            if href and not href.startswith("mailto:"):
+                self.out.append(f" ({href})")
+        elif tag in ("ul", "ol") and self.lists:
+            self.lists.pop()
+            self.out.append("\n")
+        elif tag in ("td", "th"):
+            self.out.append("  ")
+
+    def handle_data(self, data):
+        if data.strip() or "\n" not in data:  # not the newlines between block tags
+            self.out.append(data)
+
+    def text(self) -> str:
+        lines = [line.rstrip() for line in "".join(self.out).splitlines()]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def html_to_text(fragment: str) -> str:
+    maker = _TextMaker()
+    maker.feed(fragment)
+    maker.close()
+    return maker.text()
+
+
+def _link_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=LINK_SALT)
+
+
+def _tracking_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=TRACKING_SALT)
+
+
+def tracking_token(delivery_id: int) -> str:
+    return _tracking_serializer().dumps(delivery_id)
+
+
+def delivery_from_tracking_token(token: str) -> int | None:
+    try:
+        value = _tracking_serializer().loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def link_token(newsletter_id: int, url: str) -> str:
+    """A link of one newsletter, signed: the click redirect goes nowhere else."""
+    return _link_serializer().dumps([newsletter_id, url])
+
+
+def url_from_link_token(token: str) -> tuple[int, str] | None:
+    try:
+        newsletter_id, url = _link_serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(newsletter_id, int) or not isinstance(url, str):
+        return None
+    return newsletter_id, url
+
+
+def _track_links(body_html: str, newsletter_id: int) -> str:
+    base = current_app.config["BASE_URL"]
+
+    def replace(match):
+        url = html.unescape(match.group(1))
+        path = url_for(
+            "newsletter_tracking.click",
+            token=_slot("dtok"),
+            link=link_token(newsletter_id, url),
+        )
+        return f'href="{html.escape(base + path)}"'
+
+    return _HREF.sub(replace, body_html)
+
+
+def _render_version(newsletter: Newsletter, version, blocks: dict) -> _Version:
+    language = version.language
+    fallbacks: list[str] = []
+    subject = _tokens_to_slots(version.subject, fallbacks)
+    preheader = _tokens_to_slots(version.preheader or "", fallbacks)
+    body = _tokens_to_slots(version.body or "", fallbacks)
+
+    block_parts: list[tuple[str, str]] = []
+
+    def block_slot(match):
+        item = blocks.get((match.group(1), match.group(2)))
+        if item is None:  # deleted after the draft was checked: leave it out
+            return ""
+        block_parts.append(_block(match.group(1), item, language))
+        return f"\n\n{_slot(f'b{len(block_parts) - 1}')}\n\n"
+
+    body_html = str(render_markdown(BLOCK.sub(block_slot, body)))
+    body_text = html_to_text(body_html)
+    body_html = _BLOCK_PARAGRAPH.sub(lambda m: block_parts[int(m.group(1))][0], body_html)
+    for index, (_html, text) in enumerate(block_parts):
+        body_text = body_text.replace(_slot(f"b{index}"), text)
+    if newsletter.track_engagement:
+        body_html = _track_links(body_html, newsletter.id)
+
+    context = {
+        "newsletter": newsletter,
+        "org": newsletter.organisation,
+        "subject": subject,
+        "preheader": preheader,
+        "language": language,
+        "unsubscribe_url": _slot("unsub"),
+        "open_pixel": (
+            current_app.config["BASE_URL"]
+            + url_for("newsletter_tracking.pixel", token=_slot("dtok"))
+            if newsletter.track_engagement
+            else None
+        ),
+    }
+    page = render_template("mailing/newsletter/layout.html", body=Markup(body_html), **context)
+    text = render_template("mailing/newsletter/layout.txt", body=body_text, **context)
+    return _Version(
+        language=language,
+        subject=_Template(subject),
+        text=_Template(text.strip() + "\n"),
+        html=_Template(page),
+        fallbacks=tuple(fallbacks),
+    )
+
+
+def _secret() -> bytes:
+    return current_app.secret_key.encode()
+
+
+def _mac(value: str) -> str:
+    return hmac.new(_secret(), value.encode(), hashlib.sha256).hexdigest()[:8]
+
+
+def _host() -> str:
+    return urlsplit(current_app.config["BASE_URL"]).hostname or "legami.local"
+
+
+def message_id(newsletter_id: int, delivery_id: int) -> str:
+    """`<nl{newsletter}.{delivery}.{mac}@host>`: a bounce quoting it finds the delivery."""
+    core = f"nl{newsletter_id}.{delivery_id}"
+    return f"<{core}.{_mac(core)}@{_host()}>"
+
+
+_MESSAGE_ID = re.compile(r"<?nl(\d+)\.(\d+)\.([0-9a-f]{8})@[^>]*>?")
+
+
+def delivery_from_message_id(value: str) -> int | None:
+    match = _MESSAGE_ID.fullmatch((value or "").strip())
+    if match is None:
+        return None
+    core = f"nl{match.group(1)}.{match.group(2)}"
+    if not hmac.compare_digest(_mac(core), match.group(3)):
+        return None
+    return int(match.group(2))
+
+
+_VERP = re.compile(r"<?([^+@<>]+)\+(\d+)@([^>]+)>?")
+
+
+def delivery_from_verp(address: str) -> int | None:
+    """The delivery of a VERP bounce address `bounces+{delivery}@domain`, if it is ours."""
+    bounce = current_app.config.get("NEWSLETTER_BOUNCE_ADDRESS") or ""
+    match = _VERP.fullmatch((address or "").strip())
+    if match is None or "@" not in bounce:
+        return None
+    local, domain = bounce.rsplit("@", 1)
+    if match.group(1).lower() != local.lower() or match.group(3).lower() != domain.lower():
+        return None
+    return int(match.group(2))
+
+
+class _Folded(str):
+    """A header written as given: the email package would parse and refold every header of
+    every message (most of the cost of a message), and fold a long List-Unsubscribe into
+    encoded words. `lines` are ASCII, continuation lines start with a space; `fold` is
+    what the generator asks of header objects, `name` lets the message store it as is."""
+
+    def __new__(cls, name: str, *lines: str):
+        header = super().__new__(cls, "".join(lines))
+        header.name = name
+        header.lines = lines
+        return header
+
+    def fold(self, *, policy) -> str:
+        return f"{self.name}: " + policy.linesep.join(self.lines) + policy.linesep
+
+
+@lru_cache(maxsize=4096)
+def _header(name: str, value: str) -> _Folded:
+    """Any header value (an accented subject or sender name), encoded and folded once."""
+    folded = POLICY.header_factory(name, value).fold(policy=POLICY)
+    return _Folded(name, *folded[len(name) + 2 :].removesuffix("\r\n").split("\r\n"))
+
+
+def _address_header(name: str, address: str) -> _Folded:
+    if address.isascii() and address.isprintable() and len(address) < 900:
+        return _Folded(name, address)
+    return _header(name, address)
+
+
+_PART_HEADERS = {
+    subtype: (
+        _Folded("Content-Type", f'text/{subtype}; charset="utf-8"'),
+        _Folded("Content-Transfer-Encoding", "quoted-printable"),
+    )
+    for subtype in ("plain", "html")
+}
+
+
+def _text_part(content: str, subtype: str) -> MIMEPart:
+    part = MIMEPart(policy=POLICY)
+    part["Content-Type"], part["Content-Transfer-Encoding"] = _PART_HEADERS[subtype]
+    part.set_payload(binascii.b2a_qp(content.encode(), istext=True).decode("ascii"))
+    return part
+
+
+class Prepared:
+    """One newsletter rendered, ready to be filled in for each recipient."""
+
+    def __init__(self, newsletter: Newsletter, versions: dict[str, _Version]):
+        self.newsletter_id = newsletter.id
+        self.versions = versions
+        from_email = newsletter.from_email or parseaddr(current_app.config["MAIL_FROM"])[1]
+        from_name = newsletter.from_name or parseaddr(current_app.config["MAIL_FROM"])[0]
+        self.from_email = from_email
+        # Encoded once; each message only references them.
+        self.from_header = _header("From", str(Address(from_name, addr_spec=from_email)))
+        self.reply_to = _header("Reply-To", newsletter.reply_to) if newsletter.reply_to else None
+        self.post_header = _Folded("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+        self.mime_header = _Folded("MIME-Version", "1.0")
+        # "=_" never occurs in quoted-printable text, so one boundary serves every message.
+        self.content_type = _Folded(
+            "Content-Type", "multipart/alternative;", f' boundary="=_{uuid.uuid4().hex}"'
+        )
+        self.bounce = current_app.config.get("NEWSLETTER_BOUNCE_ADDRESS") or ""
+        base = current_app.config["BASE_URL"]
+        self.unsubscribe_url = _Template(base + url_for("consent.unsubscribe", token=_slot("t")))
+        self.one_click_url = _Template(base + url_for("consent.one_click", token=_slot("t")))
+        self.mac_key = _secret()
+        self.host = _host()
+        self.tracking = newsletter.track_engagement
+
+    def version_for(self, language: str) -> _Version:
+        return self.versions.get(language) or self.versions["it"]
+
+    def envelope_from(self, recipient: Recipient) -> str:
+        if self.bounce and "@" in self.bounce:
+            local, domain = self.bounce.rsplit("@", 1)
+            return f"{local}+{recipient.id}@{domain}"
+        return self.from_email
+
+    def message(self, recipient: Recipient) -> EmailMessage:
+        version = self.version_for(recipient.language)
+        token = consent.unsubscribe_token_for(recipient.donor_id or 0, ConsentPurpose.NEWSLETTER)
+        unsubscribe = self.unsubscribe_url.fill({"t": token})
+        name = recipient.first_name or ""
+        text_values = {"unsub": unsubscribe}
+        html_values = {"unsub": html.escape(unsubscribe)}
+        for index, fallback in enumerate(version.fallbacks):
+            text_values[f"fn{index}"] = name or fallback
+            html_values[f"fn{index}"] = html.escape(name or fallback)
+        if self.tracking:
+            html_values["dtok"] = tracking_token(recipient.id)
+
+        core = f"nl{self.newsletter_id}.{recipient.id}"
+        mac = hmac.new(self.mac_key, core.encode(), hashlib.sha256).hexdigest()[:8]
+        one_click = self.one_click_url.fill({"t": token})
+        mailto = consent.unsubscribe_mailto(token)
+
+        message = EmailMessage(policy=POLICY)
+        message["From"] = self.from_header
+        message["To"] = _address_header("To", recipient.email)
+        if self.reply_to is not None:
+            message["Reply-To"] = self.reply_to
+        message["Subject"] = _header("Subject", version.subject.fill(text_values))
+        message["Date"] = _Folded("Date", format_datetime(now_utc()))
+        message["Message-ID"] = _Folded("Message-ID", f"<{core}.{mac}@{self.host}>")
+        message["List-Unsubscribe"] = _Folded("List-Unsubscribe", f"<{one_click}>,", f" <{mailto}>")
+        message["List-Unsubscribe-Post"] = self.post_header
+        message["MIME-Version"] = self.mime_header
+        message["Content-Type"] = self.content_type
+        message.set_payload(
+            [
+                _text_part(version.text.fill(text_values), "plain"),
+                _text_part(version.html.fill(html_values), "html"),
+            ]
+        )
+        return message
+
+
+def prepare(newsletter: Newsletter) -> Prepared:
+    """Render every version of the newsletter once (in its language)."""
+    if not has_request_context():
+        # url_for needs a request: the site's public address, as mailing.queue does.
+        with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]):
+            return prepare(newsletter)
+    refs = [ref for version in newsletter.versions for ref in block_refs(version.body)]
+    blocks = _load_blocks(refs)
+    versions = {}
+    for version in newsletter.versions:
+        with force_locale(version.language):
+            versions[version.language] = _render_version(newsletter, version, blocks)
+    if "it" not in versions:
+        raise ValueError(f"newsletter {newsletter.id} has no Italian version")
+    return Prepared(newsletter, versions)
