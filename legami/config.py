@@ -59,6 +59,16 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # host) and the envelope sender for VERP bounces (`bounces+<delivery>@…`; unset: From).
         "NEWSLETTER_UNSUBSCRIBE_MAILTO": env.get("NEWSLETTER_UNSUBSCRIBE_MAILTO", ""),
         "NEWSLETTER_BOUNCE_ADDRESS": env.get("NEWSLETTER_BOUNCE_ADDRESS", ""),
+        # Newsletter sending (mailing.sending): parallel SMTP connections, messages per minute
+        # (0: no limit), how long a silent sender keeps its claim, tries per recipient on 4xx
+        # answers (the first retry after NEWSLETTER_RETRY_SECONDS, then doubling), and the
+        # messages recorded per commit (connections x batch bounds the duplicates of a crash).
+        "NEWSLETTER_SMTP_CONNECTIONS": int(env.get("NEWSLETTER_SMTP_CONNECTIONS", "4")),
+        "NEWSLETTER_RATE_PER_MINUTE": int(env.get("NEWSLETTER_RATE_PER_MINUTE", "0")),
+        "NEWSLETTER_LEASE_SECONDS": int(env.get("NEWSLETTER_LEASE_SECONDS", "120")),
+        "NEWSLETTER_MAX_ATTEMPTS": int(env.get("NEWSLETTER_MAX_ATTEMPTS", "6")),
+        "NEWSLETTER_RETRY_SECONDS": float(env.get("NEWSLETTER_RETRY_SECONDS", "30")),
+        "NEWSLETTER_BATCH": int(env.get("NEWSLETTER_BATCH", "20")),
     }
     config.update(overrides or {})
     return config

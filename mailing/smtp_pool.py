@@ -1,0 +1,228 @@
+"""Parallel senders for newsletters: N threads, each holding one reused SMTP connection (or
+writing to the outbox), fed from one queue and paced by one shared rate limit.
+
+No database here: the threads only send and report; mailing.sending records the reports from
+its own thread, so no SQLAlchemy session is ever shared between threads.
+"""
+
+import enum
+import queue
+import smtplib
+import threading
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+from flask import Flask
+
+from mailing.transport import SmtpSettings, connect, write_to_outbox
+
+# A dropped connection is reopened this many times for one message before the thread gives up.
+RECONNECTS = 2
+
+
+class Result(enum.StrEnum):
+    SENT = "sent"
+    SOFT = "soft"  # 4xx: try again later
+    HARD = "hard"  # 5xx refusing the recipient: the address is dead
+    REFUSED = "refused"  # 5xx refusing this message (content, policy): the address stays
+    UNDELIVERED = "undelivered"  # no usable connection: not tried, the thread stopped
+
+
+@dataclass(slots=True)
+class Job:
+    recipient: Any  # handed back untouched in the report
+    to: str
+    envelope_from: str
+    message: EmailMessage
+
+
+@dataclass(slots=True)
+class Report:
+    job: Job
+    result: Result
+    code: int | None = None
+    error: str = ""
+
+
+class RateLimiter:
+    """At most `per_minute` sends across all threads, evenly spaced (0: no limit)."""
+
+    def __init__(self, per_minute: int):
+        self.interval = 60 / per_minute if per_minute > 0 else 0.0
+        self.next_slot = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            slot = max(now, self.next_slot)
+            self.next_slot = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+class SmtpChannel:
+    def __init__(self, settings: SmtpSettings):
+        self.settings = settings
+        self.smtp: smtplib.SMTP | None = None
+
+    def open(self) -> None:
+        self.smtp = connect(self.settings)
+
+    def reopen(self) -> None:
+        self.close()
+        self.open()
+
+    def send(self, job: Job) -> None:
+        self.smtp.send_message(job.message, from_addr=job.envelope_from, to_addrs=[job.to])
+
+    def close(self) -> None:
+        if self.smtp is None:
+            return
+        try:
+            self.smtp.quit()
+        except OSError:  # already gone: nothing to say goodbye to
+            self.smtp.close()
+        self.smtp = None
+
+
+class OutboxChannel:
+    """The outbox transport (no SMTP_URL): the same messages, as files."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.context = None
+
+    def open(self) -> None:
+        # write_to_outbox reads the folder from the app's config.
+        self.context = self.app.app_context()
+        self.context.push()
+
+    def reopen(self) -> None:
+        pass
+
+    def send(self, job: Job) -> None:
+        write_to_outbox(job.message)
+
+    def close(self) -> None:
+        if self.context is not None:
+            self.context.pop()
+            self.context = None
+
+
+def _refusal(job: Job, code: int, text: bytes | str, recipient: bool) -> Report:
+    error = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    if 500 <= code < 600:
+        return Report(job, Result.HARD if recipient else Result.REFUSED, code, error)
+    return Report(job, Result.SOFT, code, error)
+
+
+def deliver(channel, job: Job) -> Report:
+    """Send one message on the channel, reconnecting if the connection dropped."""
+    error: OSError | None = None
+    for _ in range(RECONNECTS + 1):
+        try:
+            channel.send(job)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            return _refusal(job, code, text, recipient=True)
+        except smtplib.SMTPSenderRefused as exc:
+            if 400 <= exc.smtp_code < 500:
+                return _refusal(job, exc.smtp_code, exc.smtp_error, recipient=False)
+            # Our own address refused: every message would be, so stop rather than fail them.
+            return Report(job, Result.UNDELIVERED, exc.smtp_code, str(exc))
+        except smtplib.SMTPResponseException as exc:
+            return _refusal(job, exc.smtp_code, exc.smtp_error, recipient=False)
+        except OSError as exc:  # dropped connection, timeout (SMTPServerDisconnected too)
+            error = exc
+            try:
+                channel.reopen()
+            except OSError as reconnect_error:
+                error = reconnect_error
+                break
+        else:
+            return Report(job, Result.SENT)
+    return Report(job, Result.UNDELIVERED, None, str(error))
+
+
+class Pool:
+    """`connections` threads sending the submitted jobs; reports come back in `reports`.
+
+    A thread stops when it cannot send (its last report is UNDELIVERED); `alive` counts the
+    threads still working, so the caller knows when nothing will take queued jobs any more.
+    """
+
+    def __init__(self, make_channel, connections: int, per_minute: int):
+        self.make_channel = make_channel
+        self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self.reports: queue.SimpleQueue[Report] = queue.SimpleQueue()
+        self.limiter = RateLimiter(per_minute)
+        self.threads = [
+            threading.Thread(target=self._work, name=f"newsletter-smtp-{n}", daemon=True)
+            for n in range(max(1, connections))
+        ]
+        self.alive = len(self.threads)
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> "Pool":
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for _ in self.threads:
+            self.jobs.put(None)
+        for thread in self.threads:
+            thread.join()
+
+    def submit(self, job: Job) -> None:
+        self.jobs.put(job)
+
+    def report(self, timeout: float) -> Report | None:
+        try:
+            return self.reports.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def withdraw_queued(self) -> int:
+        """Take back the jobs no thread has started; returns how many."""
+        taken = 0
+        while True:
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                return taken
+            if job is None:  # a stop signal: leave it for its thread
+                self.jobs.put(None)
+                return taken
+            taken += 1
+
+    def _work(self) -> None:
+        channel = self.make_channel()
+        try:
+            channel.open()
+        except OSError as exc:  # smtplib's errors are OSErrors too
+            self._stopped(str(exc))
+            return
+        try:
+            while (job := self.jobs.get()) is not None:
+                self.limiter.wait()
+                report = deliver(channel, job)
+                self.reports.put(report)
+                if report.result is Result.UNDELIVERED:
+                    self._stopped(report.error)
+                    return
+        finally:
+            channel.close()
+        with self.lock:
+            self.alive -= 1
+
+    def _stopped(self, error: str) -> None:
+        with self.lock:
+            self.alive -= 1
+            self.errors.append(error)
