@@ -26,7 +26,7 @@ one organisation whose policy is annual (each campaign a QR code on the receipt)
 with bulk inserts together with the campaign and donor year totals payments keeps; then the
 clock runs around receipts.annual.issue_annual, the path of `legami receipts issue-annual`:
 numbering and snapshots in this process, PDFs rendered and stored by the worker processes
-(their start-up included). Stored PDFs take about 30 KB each in the temporary folder.
+(their start-up included). Stored PDFs take about 25 KB each in the temporary folder.
 """
 
 import argparse
