@@ -7,11 +7,25 @@ def init_app(app) -> None:
     from legami.access import add_menu
     from legami.models import Role
     from legami.scheduler import add_job
-    from mailing import cli, donor_mail, queue, receipt_mail, staff_mail, thanks, views
-    from mailing import scheduling, tracking_views
+    from mailing import (
+        cli,
+        donor_mail,
+        newsletter_views,
+        queue,
+        receipt_mail,
+        scheduling,
+        sending,
+        sending_views,
+        staff_mail,
+        thanks,
+        tracking_views,
+        views,
+    )
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(sending_views.bp)
     app.register_blueprint(tracking_views.bp)
+    app.register_blueprint(newsletter_views.bp)
     staff_mail.connect_signals(app)
     thanks.connect_signals(app)
     donor_mail.connect_signals(app)
@@ -25,4 +39,7 @@ def init_app(app) -> None:
         seconds=app.config["NEWSLETTER_SYNC_SECONDS"],
         start_now=True,
     )
+    # The date jobs start sends; this resumes one a dead or paused-then-resumed sender left.
+    add_job(app, "newsletters.send_due", sending.send_due, seconds=20)
+    add_menu(app, _l("Newsletters"), "newsletters.index", Role.STAFF)
     add_menu(app, _l("Outbox"), "mailing.index", Role.STAFF)

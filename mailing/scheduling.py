@@ -24,7 +24,7 @@ from legami.extensions import db
 from legami.models import User
 from legami.timeutil import ROME, now_utc
 from legami.validation import Invalid
-from mailing import audience
+from mailing import audience, sending
 from mailing.models import Delivery, DeliveryStatus, Newsletter, NewsletterStatus
 
 S = NewsletterStatus
@@ -229,8 +229,6 @@ def poke() -> None:
 
 def send(newsletter_id: int, now: datetime | None = None) -> None:
     """Claim the newsletter and send it; another sender holding it makes this a no-op."""
-    from mailing import sending
-
     token = sending.claim(newsletter_id, now or now_utc())
     if token is not None:
         sending.run(newsletter_id, token)
