@@ -8,7 +8,18 @@ def init_app(app) -> None:
     from legami.access import add_menu
     from legami.models import Role
     from legami.scheduler import add_job
-    from receipts import annual_views, api, cli, export_views, issuing, labels, pdf, portal, views
+    from receipts import (
+        annual_views,
+        api,
+        cli,
+        export_views,
+        issuing,
+        labels,
+        pdf,
+        portal,
+        settings_views,
+        views,
+    )
 
     labels.init_app(app)
     app.register_blueprint(views.bp)
@@ -17,6 +28,7 @@ def init_app(app) -> None:
     api.init_app(app)
     add_portal_section(app, _l("Your receipts"), "receipts_portal.receipts")
     app.register_blueprint(annual_views.bp)
+    app.register_blueprint(settings_views.bp)
     app.cli.add_command(cli.receipts_cli)
     issuing.connect_signals(app)
     add_job(app, "receipts.issue_due", issuing.issue_due, seconds=10)
@@ -24,3 +36,4 @@ def init_app(app) -> None:
     add_menu(app, _l("Receipts"), "receipts_staff.receipts", Role.TREASURER, Role.STAFF)
     add_menu(app, _l("Annual receipts"), "receipts_annual.annual_receipts", Role.TREASURER)
     add_menu(app, _l("Receipt exports"), "receipts_exports.index", Role.TREASURER)
+    add_menu(app, _l("Receipt settings"), "receipts_settings.index", Role.TREASURER)

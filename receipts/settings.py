@@ -1,0 +1,78 @@
+"""An organisation's receipt settings, saved from the treasurer's form: checked whole, then
+stored and audited together, or not at all."""
+
+from flask_babel import lazy_gettext as _l
+
+from legami import audit
+from legami.extensions import db
+from legami.models import User
+from legami.money import parse_euros
+from legami.uploads import save_image
+from legami.validation import Invalid
+from receipts import numbering
+from receipts.models import Delivery, Policy, ReceiptSettings
+
+FIELDS = (
+    "policy",
+    "threshold_cents",
+    "number_format",
+    "say_copy_on_redownload",
+    "delivery",
+    "signature",
+    "stamp_duty_line",
+    "legal_basis",
+)
+
+
+def save(
+    settings: ReceiptSettings,
+    data: dict,
+    user: User | None,
+    signature=None,
+    remove_signature: bool = False,
+) -> ReceiptSettings:
+    """Apply the form's data (`threshold` in euros as typed); raises Invalid, storing nothing.
+
+    A new signature image (`signature`, the form's signature_image upload) or its removal
+    applies to receipts issued from now on: issued ones keep the signature of their snapshot.
+    """
+    errors: dict[str, str] = {}
+    clean = {
+        "policy": data.get("policy"),
+        "number_format": (data.get("number_format") or "").strip(),
+        "say_copy_on_redownload": bool(data.get("say_copy_on_redownload")),
+        "delivery": data.get("delivery"),
+        "signature": None if remove_signature else settings.signature,
+        "stamp_duty_line": (data.get("stamp_duty_line") or "").strip(),
+        "legal_basis": (data.get("legal_basis") or "").strip(),
+    }
+    if clean["policy"] not in set(Policy):
+        errors["policy"] = _l("Choose when receipts are issued.")
+    if clean["delivery"] not in set(Delivery):
+        errors["delivery"] = _l("Choose how receipts reach the donor.")
+    try:
+        clean["threshold_cents"] = parse_euros(data.get("threshold") or "0")
+    except ValueError:
+        errors["threshold"] = _l("Write an amount in euros, e.g. 30 or 25,50.")
+    else:
+        if clean["threshold_cents"] < 0:
+            errors["threshold"] = _l("The threshold cannot be negative.")
+    problem = numbering.format_problem(clean["number_format"])
+    if problem:
+        errors["number_format"] = problem
+    if signature and signature.filename and not errors:
+        clean["signature"] = save_image(signature, "signature_image")
+    if errors:
+        raise Invalid(errors)
+    changes = {
+        key: [getattr(settings, key), clean[key]]
+        for key in FIELDS
+        if getattr(settings, key) != clean[key]
+    }
+    for key in FIELDS:
+        setattr(settings, key, clean[key])
+    audit.record(
+        user, "receipts.settings", f"organisation:{settings.organisation_id}", changes=changes
+    )
+    db.session.commit()
+    return settings
