@@ -8,6 +8,7 @@ def init_app(app) -> None:
     from legami.models import Role
     from legami.scheduler import add_job
     from mailing import (
+        api,
         cli,
         donor_mail,
         newsletter_views,
@@ -24,6 +25,7 @@ def init_app(app) -> None:
 
     app.register_blueprint(views.bp)
     app.register_blueprint(sending_views.bp)
+    api.init_app(app)
     app.register_blueprint(tracking_views.bp)
     app.register_blueprint(newsletter_views.bp)
     staff_mail.connect_signals(app)

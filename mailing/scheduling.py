@@ -127,6 +127,15 @@ def resume(newsletter: Newsletter, user: User | None, now: datetime | None = Non
     _transition(newsletter, "resume", (S.PAUSED,), user, status=S.SCHEDULED, scheduled_at=now)
 
 
+def send_at(newsletter: Newsletter, when: datetime | None, user: User | None) -> int:
+    """Schedule it, or move it if already scheduled or late (None: now); returns how many
+    recipients it has."""
+    if newsletter.status in (S.DRAFT, S.PAUSED):
+        return schedule(newsletter, when, user)
+    reschedule(newsletter, when, user)
+    return recipients(newsletter)
+
+
 def _check_future(when: datetime | None, now: datetime) -> None:
     if when is not None and when <= now:
         raise Invalid({"at": _l("Choose a time in the future, or send it now.")})

@@ -20,7 +20,6 @@ from mailing.models import Newsletter, NewsletterStatus
 bp = Blueprint("newsletter_sending", __name__, url_prefix="/staff/newsletters")
 
 S = NewsletterStatus
-NOT_YET_SCHEDULED = (S.DRAFT, S.PAUSED)
 
 
 class ScheduleForm(FlaskForm):
@@ -47,10 +46,7 @@ def schedule(newsletter_id: int):
     if form.validate_on_submit():
         try:
             when = scheduling.parse_rome(form.at.data or "") if form.when.data == "at" else None
-            if newsletter.status in NOT_YET_SCHEDULED:
-                scheduling.schedule(newsletter, when, current_user)
-            else:
-                scheduling.reschedule(newsletter, when, current_user)
+            scheduling.send_at(newsletter, when, current_user)
         except Invalid as invalid:
             db.session.rollback()
             apply_to_form(form, invalid)
@@ -146,10 +142,7 @@ def send_now(newsletter_id: int):
     """A late (or scheduled) newsletter goes out at once."""
     newsletter = _newsletter(newsletter_id)
     try:
-        if newsletter.status in NOT_YET_SCHEDULED:
-            scheduling.schedule(newsletter, None, current_user)
-        else:
-            scheduling.reschedule(newsletter, None, current_user)
+        scheduling.send_at(newsletter, None, current_user)
     except Invalid as invalid:
         db.session.rollback()
         for message in invalid.errors.values():
