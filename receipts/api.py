@@ -64,7 +64,8 @@ def list_receipts():
 @bp.get("/receipts/<int:receipt_id>/pdf")
 @token_required(Role.TREASURER, Role.STAFF)
 def receipt_pdf(receipt_id: int):
-    """The stored PDF; a voided receipt's watermarked copy unless ?original=1."""
+    """The stored PDF (see pdf.redownload_variant); a voided receipt's watermarked copy
+    unless ?original=1."""
     found = db.get_or_404(Receipt, receipt_id)
     return pdf.download(found, original=request.args.get("original") == "1")
 
@@ -108,7 +109,8 @@ PATHS = {
     },
     "/receipts/{receipt_id}/pdf": {
         "get": {
-            "summary": "A receipt's stored PDF (a voided one's copy marked ANNULLATA)",
+            "summary": "A receipt's stored PDF: the original, or its copy marked COPIA when the"
+            " organisation wants one; a voided receipt's copy marked ANNULLATA",
             "operationId": "getReceiptPdf",
             "security": [{"bearer": []}],
             "parameters": [
