@@ -260,3 +260,20 @@ def test_other_tokens_are_reported():
         "{{ nome }}",
         "{{ first_name | amica }}",
     ]
+
+
+@pytest.mark.browser
+def test_the_layout_is_600px_wide_on_a_desktop_and_fits_a_phone(app, page):
+    newsletter = _newsletter()
+    page_html = _body(
+        compose.prepare(newsletter).message(Recipient(1, None, "a@x.org", "", "it")), "html"
+    )
+    widths = {}
+    for viewport in (1024, 375):
+        page.set_viewport_size({"width": viewport, "height": 800})
+        page.set_content(page_html)
+        widths[viewport] = page.eval_on_selector(".column", "t => t.getBoundingClientRect().width")
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= viewport
+    assert widths[1024] == 600
+    assert widths[375] < 375

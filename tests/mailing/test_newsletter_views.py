@@ -165,7 +165,7 @@ def test_preview_shows_desktop_and_mobile_frames_and_the_text(client, login):
     frame = client.get(f"/staff/newsletters/{newsletter.id}/preview/mail.html?lang=it")
     assert frame.headers["Content-Type"].startswith("text/html")
     assert "sandbox" in frame.headers["Content-Security-Policy"]
-    assert 'class="column" width="600"' in frame.text
+    assert 'class="column" width="100%"' in frame.text and "max-width:600px" in frame.text
     assert "500\xa0€" in frame.text
 
     english = client.get(f"/staff/newsletters/{newsletter.id}/preview?lang=en").text
