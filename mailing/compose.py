@@ -128,17 +128,19 @@ def block_refs(body: str) -> list[tuple[str, str]]:
 
 
 def _load_blocks(refs: list[tuple[str, str]]) -> dict[tuple[str, str], object]:
+    """The blocks' rows by (kind, slug); a draft campaign has no public page, so none."""
     found = {}
     for kind, model in BLOCK_MODELS.items():
         slugs = {slug for k, slug in refs if k == kind}
         if slugs:
             for row in db.session.scalars(select(model).where(model.slug.in_(slugs))):
-                found[(kind, row.slug)] = row
+                if kind != "campaign" or row.is_public:
+                    found[(kind, row.slug)] = row
     return found
 
 
 def missing_blocks(body: str) -> list[str]:
-    """The block references whose campaign, pact or lab does not exist."""
+    """The block references with no public campaign, pact or lab behind them."""
     refs = block_refs(body)
     found = _load_blocks(refs)
     return [f"[[{kind}:{slug}]]" for kind, slug in refs if (kind, slug) not in found]

@@ -112,7 +112,7 @@ def _check_version(language: str, data: VersionData, errors: dict) -> VersionDat
     missing = compose.missing_blocks(checked.body)
     if missing and prefix + "body" not in errors:
         errors[prefix + "body"] = _l(
-            "No such campaign, pact or lab: %(blocks)s.", blocks=", ".join(missing)
+            "No such published campaign, pact or lab: %(blocks)s.", blocks=", ".join(missing)
         )
     return checked
 

@@ -277,3 +277,21 @@ def test_the_layout_is_600px_wide_on_a_desktop_and_fits_a_phone(app, page):
         assert overflow <= viewport
     assert widths[1024] == 600
     assert widths[375] < 375
+
+
+def test_pact_and_lab_blocks_link_to_their_public_pages(app):
+    factories.pact(slug="patto-orti", title="Patto degli orti")
+    factories.lab(slug="lab-compost", title="Compostiamo", schedule="Il martedì alle 18")
+    row = Newsletter(organisation=factories.organisation(), title="Blocchi")
+    row.versions = [
+        NewsletterVersion(
+            language="it", subject="Blocchi", body="[[pact:patto-orti]]\n\n[[lab:lab-compost]]"
+        )
+    ]
+    db.session.add(row)
+    db.session.commit()
+    message = compose.prepare(row).message(Recipient(1, None, "a@x.org", "", "it"))
+    text, page = _body(message, "plain"), _body(message, "html")
+    assert "Patto degli orti" in text and "http://localhost/patti/patto-orti" in text
+    assert "Compostiamo" in page and 'href="http://localhost/laboratori/lab-compost"' in page
+    assert "Il martedì alle 18" in text

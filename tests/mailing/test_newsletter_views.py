@@ -82,11 +82,14 @@ def test_invalid_input_re_renders_with_messages_and_stores_nothing(client, login
     assert "Not a valid e-mail address." in text
     assert _count() == 0
 
-    response = client.post(
-        "/staff/newsletters/new", data=_form(organisation, it_body="[[pact:nessuno]]")
-    )
+    factories.campaign(slug="in-preparazione", status="draft")
+    body = "[[pact:nessuno]]\n\n[[campaign:in-preparazione]]"
+    response = client.post("/staff/newsletters/new", data=_form(organisation, it_body=body))
     assert response.status_code == 422
-    assert "No such campaign, pact or lab: [[pact:nessuno]]" in response.text
+    assert (
+        "No such published campaign, pact or lab: [[pact:nessuno]], [[campaign:in-preparazione]]"
+        in response.text
+    )
     assert _count() == 0
 
 
