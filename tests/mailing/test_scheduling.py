@@ -1,6 +1,7 @@
 """Scheduling: staff's transitions as compare-and-set updates, and the scheduler's date jobs
 kept in step with the rows (created, moved, removed; late past the grace period)."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -248,3 +249,61 @@ def test_the_jobs_outlive_the_scheduler(app, subscriber, paused_scheduler):
     finally:
         again.shutdown(wait=False)
     assert scheduler.running_scheduler() is None
+
+
+def _wait_for(check, seconds=20.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.rollback()  # end the read: see what the scheduler's thread committed
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+def running_scheduler(app):
+    app.config["NEWSLETTER_SYNC_SECONDS"] = 1
+    made = []
+
+    def start():
+        sched = scheduler.build(app, blocking=False)
+        sched.start()
+        made.append(sched)
+        return sched
+
+    yield start
+    for sched in made:
+        if sched.running:
+            sched.remove_all_jobs(jobstore=scheduler.DATABASE_JOBSTORE)
+            sched.shutdown(wait=True)
+    db.session.execute(text(f"DELETE FROM {scheduler.JOBS_TABLE}"))
+    db.session.commit()
+
+
+def test_a_scheduler_starting_late_sends_within_the_grace_and_holds_the_rest(
+    app, smtp_server, running_scheduler
+):
+    factories.donor(email="anna@example.org", newsletter_consent=True, first_name="Anna")
+    recently, long_ago = newsletter(), newsletter()
+    now = now_utc()
+    recently.status, recently.scheduled_at = "scheduled", now - timedelta(minutes=5)
+    long_ago.status, long_ago.scheduled_at = "scheduled", now - timedelta(hours=2)
+    db.session.commit()
+    running_scheduler()
+    _wait_for(lambda: _status(recently) == "sent")
+    assert _status(long_ago) == "late"
+    assert [m["To"] for m in smtp_server.messages] == ["anna@example.org"]
+
+
+def test_the_date_job_fires_at_the_scheduled_time(app, smtp_server, running_scheduler):
+    factories.donor(email="anna@example.org", newsletter_consent=True, first_name="Anna")
+    row = newsletter()
+    running_scheduler()
+    at = now_utc() + timedelta(seconds=3)
+    scheduling.schedule(row, at, None)
+    db.session.commit()
+    _wait_for(lambda: _status(row) == "sent")
+    started = db.session.scalar(select(Newsletter.started_at).where(Newsletter.id == row.id))
+    assert started >= at  # not before its time
+    assert len(smtp_server.messages) == 1
