@@ -12,6 +12,7 @@ The functions add to the session; the caller commits.
 import enum
 import hashlib
 from datetime import datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import current_app, url_for
@@ -291,7 +292,13 @@ def set_report_back(
 
 
 def _unsubscribe_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=UNSUBSCRIBE_SALT)
+    return _serializer(current_app.secret_key, UNSUBSCRIBE_SALT)
+
+
+@lru_cache(maxsize=8)
+def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
+    """Kept: making one costs a JSON round trip, and a newsletter signs a token per mail."""
+    return URLSafeSerializer(secret_key, salt=salt)
 
 
 def unsubscribe_token(donor: Donor, purpose: str) -> str:

@@ -225,11 +225,17 @@ def html_to_text(fragment: str) -> str:
 
 
 def _link_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=LINK_SALT)
+    return _serializer(current_app.secret_key, LINK_SALT)
 
 
 def _tracking_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=TRACKING_SALT)
+    return _serializer(current_app.secret_key, TRACKING_SALT)
+
+
+@lru_cache(maxsize=8)
+def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
+    """Kept: making one costs a JSON round trip, and every mail signs a token."""
+    return URLSafeSerializer(secret_key, salt=salt)
 
 
 def tracking_token(delivery_id: int) -> str:
