@@ -103,7 +103,6 @@ class _Template:
 
 @dataclass(frozen=True)
 class _Version:
-    language: str
     subject: _Template
     text: _Template
     html: _Template
@@ -321,7 +320,6 @@ def _render_version(newsletter: Newsletter, version, blocks: dict) -> _Version:
     page = render_template("mailing/newsletter/layout.html", body=Markup(body_html), **context)
     text = render_template("mailing/newsletter/layout.txt", body=body_text, **context)
     return _Version(
-        language=language,
         subject=_Template(subject),
         text=_Template(text.strip() + "\n"),
         html=_Template(page),
