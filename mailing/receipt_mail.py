@@ -45,7 +45,7 @@ def filename(receipt: Receipt) -> str:
 
 
 def attach(message: EmailMessage, receipt: Receipt) -> None:
-    """The receipt's stored PDF (identical to every download) as an attachment."""
+    """The receipt's stored original PDF as an attachment (downloads may be the COPIA copy)."""
     message.add_attachment(
         pdf.stored_bytes(receipt),
         maintype="application",
