@@ -5,6 +5,7 @@ A newsletter can be edited until sending starts (draft, scheduled or late): once
 donors have it, the rest must get the same mail, and its recipients are frozen.
 """
 
+import re
 from collections import namedtuple
 from dataclasses import dataclass, field
 
@@ -90,6 +91,11 @@ def _address(value: str, key: str, errors: dict) -> str:
     return value
 
 
+# A token inside a link's address: the name would go into the URL unencoded (and a tracked
+# link is signed before any name is known).
+_TOKEN_IN_LINK = re.compile(r"\]\([^)]*\{\{")
+
+
 def _tokens(text: str, key: str, errors: dict) -> None:
     bad = compose.bad_tokens(text)
     if bad:
@@ -97,6 +103,8 @@ def _tokens(text: str, key: str, errors: dict) -> None:
             'Unknown token %(tokens)s: use {{ first_name }} or {{ first_name | "fallback" }}.',
             tokens=", ".join(bad),
         )
+    elif _TOKEN_IN_LINK.search(text):
+        errors[key] = _l("A token cannot go in a link's address, only in its text.")
 
 
 def _check_version(language: str, data: VersionData, errors: dict) -> VersionData:

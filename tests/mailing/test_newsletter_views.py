@@ -82,6 +82,11 @@ def test_invalid_input_re_renders_with_messages_and_stores_nothing(client, login
     assert "Not a valid e-mail address." in text
     assert _count() == 0
 
+    link = "[vai](https://example.org/?n={{ first_name }})"
+    response = client.post("/staff/newsletters/new", data=_form(organisation, it_body=link))
+    assert "A token cannot go in a link&#39;s address" in response.text
+    assert _count() == 0
+
     factories.campaign(slug="in-preparazione", status="draft")
     body = "[[pact:nessuno]]\n\n[[campaign:in-preparazione]]"
     response = client.post("/staff/newsletters/new", data=_form(organisation, it_body=body))
