@@ -1,8 +1,12 @@
 """Scheduling: staff's transitions as compare-and-set updates, and the scheduler's date jobs
 kept in step with the rows (created, moved, removed; late past the grace period)."""
 
+import os
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
@@ -307,3 +311,45 @@ def test_the_date_job_fires_at_the_scheduled_time(app, smtp_server, running_sche
     started = db.session.scalar(select(Newsletter.started_at).where(Newsletter.id == row.id))
     assert started >= at  # not before its time
     assert len(smtp_server.messages) == 1
+
+
+def test_legami_scheduler_runs_as_its_own_process(app, database_url, smtp_server, tmp_path):
+    """The command a production install runs: it marks the late one, syncs the jobs and sends
+    the due one; stopping it leaves the stored job of the future one for the next start."""
+    factories.donor(email="anna@example.org", newsletter_consent=True, first_name="Anna")
+    due, late, future = newsletter(), newsletter(), newsletter()
+    now = now_utc()
+    for row, at in (
+        (due, now - timedelta(seconds=30)),
+        (late, now - timedelta(hours=3)),
+        (future, now + timedelta(days=1)),
+    ):
+        row.status, row.scheduled_at = "scheduled", at
+    db.session.commit()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LEGAMI_INSTANCE": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret",
+        "BASE_URL": "http://localhost",
+        "SMTP_URL": smtp_server.url,
+    }
+    legami = Path(sys.executable).parent / "legami"
+    process = subprocess.Popen(
+        [str(legami), "scheduler"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        _wait_for(lambda: _status(due) == "sent", seconds=30)
+        assert _status(late) == "late"
+        assert [m["To"] for m in smtp_server.messages] == ["anna@example.org"]
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0].decode()
+    assert "newsletters.sync" in output
+    try:
+        stored = db.session.execute(text(f"SELECT id FROM {scheduler.JOBS_TABLE}")).scalars().all()
+        assert stored == [f"newsletter-{future.id}"]
+    finally:
+        db.session.rollback()
+        db.session.execute(text(f"DELETE FROM {scheduler.JOBS_TABLE}"))
+        db.session.commit()
