@@ -1,6 +1,9 @@
 """`legami mailing process-bounces` on a real Maildir of DSN samples (tests/mailing/data)."""
 
 import mailbox
+import shlex
+import socketserver
+import threading
 from pathlib import Path
 
 import pytest
@@ -141,3 +144,77 @@ def test_the_command_needs_one_mailbox(app):
     result = app.test_cli_runner().invoke(args=["mailing", "process-bounces"])
     assert result.exit_code == 2
     assert "Give either --maildir PATH or --imap URL." in result.output
+
+
+class ImapServer:
+    """Just enough of an IMAP4rev1 server on loopback (login, select, UID search/fetch/store)
+    to read a mailbox as imaplib does; keeps each message's \\Seen flag."""
+
+    def __init__(self, messages: list[bytes]):
+        self.messages = [
+            {"uid": n + 1, "raw": raw, "seen": False} for n, raw in enumerate(messages)
+        ]
+        self.logins: list[tuple[str, str]] = []
+        server = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                self.wfile.write(b"* OK IMAP4rev1 ready\r\n")
+                for line in self.rfile:
+                    tag, command, *args = shlex.split(line.decode().strip())
+                    for reply in server.answer(command.upper(), args):
+                        self.wfile.write(reply)
+                    self.wfile.write(f"{tag} OK {command} completed\r\n".encode())
+                    if command.upper() == "LOGOUT":
+                        return
+
+        self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.tcp.daemon_threads = True
+        threading.Thread(target=self.tcp.serve_forever, daemon=True).start()
+        self.port = self.tcp.server_address[1]
+
+    def answer(self, command: str, args: list[str]):
+        if command == "CAPABILITY":
+            yield b"* CAPABILITY IMAP4rev1\r\n"
+        elif command == "LOGIN":
+            self.logins.append((args[0], args[1]))
+        elif command == "SELECT":
+            yield f"* {len(self.messages)} EXISTS\r\n".encode()
+        elif command == "LOGOUT":
+            yield b"* BYE\r\n"
+        elif command == "UID" and args[0].upper() == "SEARCH":
+            unseen = " ".join(str(m["uid"]) for m in self.messages if not m["seen"])
+            yield f"* SEARCH {unseen}\r\n".encode()
+        elif command == "UID" and args[0].upper() == "FETCH":
+            m = self.messages[int(args[1]) - 1]
+            yield f"* {m['uid']} FETCH (UID {m['uid']} BODY[] {{{len(m['raw'])}}}\r\n".encode()
+            yield m["raw"] + b")\r\n"
+        elif command == "UID" and args[0].upper() == "STORE":
+            self.messages[int(args[1]) - 1]["seen"] = True
+            yield f"* {args[1]} FETCH (FLAGS (\\Seen) UID {args[1]})\r\n".encode()
+
+    def stop(self):
+        self.tcp.shutdown()
+        self.tcp.server_close()
+
+
+def test_an_imap_mailbox_is_read_and_its_messages_marked_seen(app, deliveries):
+    imap = ImapServer(
+        [
+            _fill("hard_verp", deliveries["hard_verp"]),
+            _fill("unsubscribe", deliveries["unsub"]),
+            _fill("out_of_office", deliveries["unsub"]),
+        ]
+    )
+    url = f"imap://legami:s%40cret@127.0.0.1:{imap.port}/INBOX"
+    try:
+        first = app.test_cli_runner().invoke(args=["mailing", "process-bounces", "--imap", url])
+        assert first.exit_code == 0, first.output
+        assert "Read 3 messages: 1 hard bounces suppressed, 1 unsubscribed" in first.output
+        assert imap.logins[0] == ("legami", "s@cret")
+        assert all(m["seen"] for m in imap.messages)
+        again = app.test_cli_runner().invoke(args=["mailing", "process-bounces", "--imap", url])
+        assert "Read 0 messages" in again.output
+    finally:
+        imap.stop()
+    assert db.session.get(Delivery, deliveries["hard_verp"].id).status == "bounced"
