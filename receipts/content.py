@@ -8,6 +8,7 @@ snapshot, so a receipt reads the same whatever changes later in the organisation
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import segno
@@ -246,6 +247,9 @@ def _upload_url(name: str) -> str | None:
     return (Path(current_app.config["UPLOAD_FOLDER"]) / name).resolve().as_uri() if name else None
 
 
+# Receipts print the same few campaign, pact and lab addresses again and again: an annual
+# run would otherwise encode each one anew for every gift line.
+@lru_cache(maxsize=256)
 def _qr(url: str) -> str:
     return segno.make(url, error="m").svg_data_uri(scale=4, border=0, dark="#222")
 
