@@ -24,14 +24,19 @@ from legami.timeutil import UTCDateTime, now_utc
 
 
 class MailJob(db.Model):
-    """One mail to send about one donation, or to one donor (a portal link, a consent
-    confirmation). The unique key makes it at most one per kind and donation: a repeated
-    webhook or a second worker cannot queue the same thank-you twice."""
+    """One mail to send about one donation, about one receipt (an annual receipt covers no
+    single donation), or to one donor (a portal link, a consent confirmation). The unique keys
+    make it at most one per kind and donation or receipt: a repeated webhook or a second
+    worker cannot queue the same thank-you twice."""
 
     __tablename__ = "mail_jobs"
     __table_args__ = (
         UniqueConstraint("kind", "donation_id", name="uq_mail_jobs_kind_donation"),
-        CheckConstraint("donation_id IS NOT NULL OR donor_id IS NOT NULL", name="has_subject"),
+        UniqueConstraint("kind", "receipt_id", name="uq_mail_jobs_kind_receipt"),
+        CheckConstraint(
+            "donation_id IS NOT NULL OR donor_id IS NOT NULL OR receipt_id IS NOT NULL",
+            name="has_subject",
+        ),
         # Only mails to a donor have donor_id; without the NULLs of every thank-you in it,
         # SQLite's statistics no longer make a donor's mails look like most of the queue.
         Index(
@@ -46,6 +51,7 @@ class MailJob(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), index=True)
     donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id", ondelete="CASCADE"))
+    receipt_id: Mapped[int | None] = mapped_column(ForeignKey("receipts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

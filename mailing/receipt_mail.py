@@ -14,10 +14,14 @@ How the two delivery policies work (ReceiptSettings.delivery):
   queues a "receipt" mail, whose renderer waits for the thank-you to go first and for the
   PDF to be stored.
 
+An annual receipt covers no single gift: when one is issued its own "annual_receipt" mail,
+unique per (kind, receipt), is queued whatever the policy (the thank-yous went long ago), and
+waits for the PDF the annual run's workers store. Forgotten donors get none.
+
 A reissue after a partial refund is mailed whatever the policy (the thank-you went long ago,
 and the donor's receipt is now void): the gift's "receipt" job, unique per (kind, gift), is
 queued again, and always sends the gift's current valid receipt. Staff re-sending a receipt
-does the same. A full refund voids the receipt and mails nothing.
+does the same, for annual receipts too. A full refund voids the receipt and mails nothing.
 """
 
 from datetime import timedelta
@@ -29,14 +33,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from legami.extensions import db
+from legami.sql import upsert_insert
 from legami.timeutil import now_utc
 from mailing import queue
 from mailing.models import MailJob
 from payments.models import Donation
 from receipts import issuing, pdf, signals
-from receipts.models import Delivery, Receipt, ReceiptDue
+from receipts.models import Delivery, Kind, Receipt, ReceiptDue, ReceiptStatus
 
 KIND = "receipt"
+ANNUAL_KIND = "annual_receipt"
 ATTACH_WAIT = timedelta(minutes=30)
 
 
@@ -110,9 +116,55 @@ def receipt_message(job: MailJob) -> EmailMessage | None:
     return message
 
 
+def annual_receipt_message(job: MailJob) -> EmailMessage | None:
+    """An annual receipt in a mail of its own; None once it is void or its donor forgotten."""
+    receipt = db.session.get(Receipt, job.receipt_id)
+    if receipt is None or receipt.status != ReceiptStatus.ISSUED or receipt.donor.is_erased:
+        return None
+    if not _ready(receipt):
+        raise queue.NotYet()
+    donor = receipt.donor
+    org = receipt.organisation
+    year = receipt.snapshot["annual"]["year"]
+    with force_locale(receipt.language):
+        message = EmailMessage()
+        message["To"] = donor.email
+        message["Reply-To"] = org.email
+        message["Subject"] = str(
+            _l(
+                "Your annual receipt %(number)s for %(year)s from %(org)s",
+                number=receipt.display_number,
+                year=year,
+                org=org.name,
+            )
+        )
+        message.set_content(
+            render_template(
+                "mailing/annual_receipt.txt", receipt=receipt, donor=donor, org=org, year=year
+            )
+        )
+    attach(message, receipt)
+    return message
+
+
+def _requeue_annual(receipt_id: int) -> None:
+    """Queue the annual receipt's mail, or queue it again if it went out (staff re-send)."""
+    db.session.execute(
+        upsert_insert(MailJob.__table__)
+        .values(kind=ANNUAL_KIND, receipt_id=receipt_id, not_before=now_utc(), created_at=now_utc())
+        .on_conflict_do_update(
+            index_elements=["kind", "receipt_id"],
+            set_={"sent_at": None, "attempts": 0, "last_error": "", "not_before": now_utc()},
+        )
+    )
+
+
 def _queue_receipt(receipt_id: int, always: bool) -> None:
     receipt = db.session.get(Receipt, receipt_id)
-    if receipt is None or receipt.donation_id is None:
+    if receipt is None or receipt.donor.is_erased:
+        return
+    if receipt.kind == Kind.ANNUAL:
+        _requeue_annual(receipt.id)
         return
     settings = issuing.settings_for(receipt.organisation_id)
     if always or receipt.replaces_id is not None or settings.delivery == Delivery.AFTER:
@@ -129,5 +181,6 @@ def on_send_requested(app, receipt_id: int) -> None:
 
 def connect_signals(app) -> None:
     queue.RENDERERS[KIND] = receipt_message
+    queue.RENDERERS[ANNUAL_KIND] = annual_receipt_message
     signals.receipt_issued.connect(on_issued, sender=app)
     signals.receipt_send_requested.connect(on_send_requested, sender=app)

@@ -24,6 +24,7 @@ from legami.extensions import db
 from legami.timeutil import ROME, now_utc
 from payments.models import Donation, Status
 from receipts import content, numbering, pdf
+from receipts import signals as receipt_signals
 from receipts.issuing import settings_for
 from receipts.models import Kind, Policy, Receipt, ReceiptGift, ReceiptSettings, ReceiptStatus
 
@@ -142,6 +143,7 @@ def _issue_one(organisation_id: int, donor_id: int, year: int) -> Receipt:
     )
     db.session.add(receipt)
     db.session.flush()
+    receipt_signals.receipt_issued.send(current_app._get_current_object(), receipt_id=receipt.id)
     return receipt
 
 

@@ -7,7 +7,8 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-# sender: the Flask app; kwargs: receipt_id (a per-gift receipt, first issue or a reissue)
+# sender: the Flask app; kwargs: receipt_id (a per-gift receipt, first issue or a reissue,
+# or an annual receipt)
 receipt_issued = _signals.signal("receipt-issued")
 # sender: the Flask app; kwargs: receipt_id (staff asked to send the receipt to the donor again)
 receipt_send_requested = _signals.signal("receipt-send-requested")

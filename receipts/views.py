@@ -81,10 +81,10 @@ def void(receipt_id: int):
 @bp.post("/<int:receipt_id>/send")
 @roles_required(Role.TREASURER, Role.STAFF)
 def send_again(receipt_id: int):
-    """Mail a valid per-gift receipt to the donor again (the mail queue sends it)."""
+    """Mail a valid receipt to the donor again (the mail queue sends it)."""
     found = db.get_or_404(Receipt, receipt_id)
-    if found.status != ReceiptStatus.ISSUED or found.donation_id is None:
-        flash(_("Only a valid receipt for a single gift can be sent again."), "error")
+    if found.status != ReceiptStatus.ISSUED:
+        flash(_("Only a valid receipt can be sent again."), "error")
     else:
         signals.receipt_send_requested.send(current_app._get_current_object(), receipt_id=found.id)
         db.session.commit()
