@@ -87,7 +87,7 @@ def process(raw: bytes) -> str:
             last_error=f"{failure.status} {failure.diagnostic}".strip()[:1000],
         )
     ).rowcount
-    suppress_hard_bounces([delivery.email], now)
+    suppress_hard_bounces(db.session.connection(), [delivery.email], now)
     db.session.commit()
     return Result.BOUNCED if marked else Result.KNOWN
 

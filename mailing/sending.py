@@ -33,7 +33,7 @@ from typing import NamedTuple
 from uuid import uuid4
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, func, or_, select, update
 
 from donors.identity import normalise_email
 from donors.models import Suppression, SuppressionReason, email_hash
@@ -51,6 +51,52 @@ WAIT_IN_RUN = 60  # a 4xx retry due within this many seconds waits in the run; l
 
 _deliveries = Delivery.__table__
 _newsletters = Newsletter.__table__
+
+# The run's writes, built once: by delivery id, and only while the delivery is pending.
+_still_pending = (
+    _deliveries.c.id == bindparam("b_id"),
+    _deliveries.c.status == DeliveryStatus.PENDING,
+)
+_MARK_SENT = (
+    update(_deliveries)
+    .where(*_still_pending)
+    .values(
+        status=DeliveryStatus.SENT,
+        sent_at=bindparam("b_now"),
+        message_id=bindparam("b_message_id"),
+        attempts=bindparam("b_attempts"),
+    )
+)
+_RETRY_LATER = (
+    update(_deliveries)
+    .where(*_still_pending)
+    .values(
+        attempts=bindparam("b_attempts"),
+        next_attempt_at=bindparam("b_next"),
+        smtp_code=bindparam("b_code"),
+        last_error=bindparam("b_error"),
+    )
+)
+_MARK_FAILED = (
+    update(_deliveries)
+    .where(*_still_pending)
+    .values(
+        status=DeliveryStatus.FAILED,
+        attempts=bindparam("b_attempts"),
+        smtp_code=bindparam("b_code"),
+        last_error=bindparam("b_error"),
+    )
+)
+# The heartbeat holds only while the claim does: paused, cancelled or taken over -> 0 rows.
+_HEARTBEAT = (
+    update(_newsletters)
+    .where(
+        _newsletters.c.id == bindparam("b_newsletter"),
+        _newsletters.c.claim_token == bindparam("b_token"),
+        _newsletters.c.status == NewsletterStatus.SENDING,
+    )
+    .values(heartbeat_at=bindparam("b_now"))
+)
 
 
 @dataclass(frozen=True)
@@ -178,31 +224,44 @@ class _Run:
             return Outcome(0, 0, paused=True)
         self.prepared = compose.prepare(newsletter)
         db.session.commit()
-        if self._next_recipient(peek=True) is None and not self.retries:
-            return self._finish()
-        with Pool(self._channel_factory(), self.connections, self.per_minute) as pool:
+        # One connection for the whole run: no pool checkout (and pre-ping) per batch.
+        with db.engine.connect() as self.connection:
+            self._send_all()
+        return self._finish()
+
+    def _send_all(self) -> None:
+        if self._next_recipient(peek=True) is None:
+            return
+        pool = Pool(
+            current_app._get_current_object(),
+            self._job,
+            self._channel_factory(),
+            self.connections,
+            self.per_minute,
+        )
+        with pool:
             while not self.stopped:
                 if pool.alive and self.in_flight + self.unrecorded < self.window:
                     recipient = self._next_recipient()
                     if recipient is not None:
-                        pool.submit(self._job(recipient))
+                        pool.submit(recipient)
                         self.in_flight += 1
                         continue
                     if not self.in_flight and not self.retries:
                         break
-                report = pool.report(timeout=0.05)
-                if report is not None:
+                reports = pool.collect(timeout=0.05)
+                for report in reports:
                     self._record(report)
                 if self._flush_due():
                     self._flush()
-                if pool.alive == 0 and report is None:
+                if pool.alive == 0 and not reports:
                     self.stopped = True
             self.in_flight -= pool.withdraw_queued()
             while self.in_flight:  # the threads finish the message in hand
-                report = pool.report(timeout=0.5)
-                if report is not None:
+                reports = pool.collect(timeout=0.5)
+                for report in reports:
                     self._record(report)
-                elif pool.alive == 0:
+                if not reports and pool.alive == 0:
                     break
             errors = pool.errors
         self._flush()
@@ -210,19 +269,17 @@ class _Run:
             current_app.logger.warning(
                 "newsletter %s: SMTP unusable, stopped: %s", self.newsletter_id, errors[-1]
             )
-        return self._finish()
 
     def _channel_factory(self):
         url = current_app.config["SMTP_URL"]
         if not url:
-            app = current_app._get_current_object()
-            return lambda: OutboxChannel(app)
+            return OutboxChannel
         settings = SmtpSettings.from_url(url)
         return lambda: SmtpChannel(settings)
 
     def _job(self, recipient: Recipient) -> Job:
+        """Run in the sending threads: composing touches no database."""
         return Job(
-            recipient=recipient,
             to=recipient.email,
             envelope_from=self.prepared.envelope_from(recipient),
             message=self.prepared.message(recipient),
@@ -239,7 +296,7 @@ class _Run:
 
     def _read_chunk(self) -> None:
         """The next pending deliveries by id (keyset), due now: memory stays flat."""
-        result = db.session.execute(
+        result = self.connection.execute(
             select(
                 Delivery.id,
                 Delivery.donor_id,
@@ -258,7 +315,7 @@ class _Run:
             .limit(CHUNK)
         )
         self.rows.extend(Recipient._make(row) for row in result)
-        db.session.commit()
+        self.connection.commit()
         if self.rows:
             self.last_id = self.rows[-1].id
         else:
@@ -269,7 +326,7 @@ class _Run:
     def _record(self, report: Report) -> None:
         self.in_flight -= 1
         self.unrecorded += 1
-        recipient = report.job.recipient
+        recipient = report.recipient
         error = report.error[:1000]
         if report.result is Result.SENT:
             self.sent += 1
@@ -277,7 +334,7 @@ class _Run:
                 {
                     "b_id": recipient.id,
                     "b_attempts": recipient.attempts + 1,
-                    "b_message_id": report.job.message["Message-ID"],
+                    "b_message_id": report.message_id,
                 }
             )
         elif report.result is Result.UNDELIVERED:
@@ -314,59 +371,26 @@ class _Run:
                 self.bounced.append(recipient.email)
 
     def _flush_due(self) -> bool:
-        return (
-            self.unrecorded >= self.batch
-            or time.monotonic() - self.last_flush >= FLUSH_SECONDS
-            or (self.unrecorded and self.in_flight + self.unrecorded >= self.window)
-        )
+        return self.unrecorded >= self.batch or time.monotonic() - self.last_flush >= FLUSH_SECONDS
 
     def _flush(self) -> None:
         """Commit the reports with the heartbeat; a lost claim stops the run."""
         now = now_utc()
-        pending = _deliveries.c.status == DeliveryStatus.PENDING
-        same_row = _deliveries.c.id == bindparam("b_id")
-        if self.retry_rows:
-            db.session.execute(
-                update(_deliveries)
-                .where(same_row, pending)
-                .values(
-                    attempts=bindparam("b_attempts"),
-                    next_attempt_at=bindparam("b_next"),
-                    smtp_code=bindparam("b_code"),
-                    last_error=bindparam("b_error"),
-                ),
-                self.retry_rows,
-            )
-        if self.sent_rows:
-            db.session.execute(
-                update(_deliveries)
-                .where(same_row, pending)
-                .values(
-                    status=DeliveryStatus.SENT,
-                    sent_at=now,
-                    message_id=bindparam("b_message_id"),
-                    attempts=bindparam("b_attempts"),
-                ),
-                self.sent_rows,
-            )
-        if self.failed_rows:
-            db.session.execute(
-                update(_deliveries)
-                .where(same_row, pending)
-                .values(
-                    status=DeliveryStatus.FAILED,
-                    attempts=bindparam("b_attempts"),
-                    smtp_code=bindparam("b_code"),
-                    last_error=bindparam("b_error"),
-                ),
-                self.failed_rows,
-            )
+        connection = self.connection
+        # Retries first: a recipient retried and then sent in one batch ends up sent.
+        for statement, rows in (
+            (_RETRY_LATER, self.retry_rows),
+            (_MARK_SENT, self.sent_rows),
+            (_MARK_FAILED, self.failed_rows),
+        ):
+            if rows:
+                connection.execute(statement, [{**row, "b_now": now} for row in rows])
         if self.bounced:
-            suppress_hard_bounces(self.bounced, now)
-        held = db.session.execute(
-            update(_newsletters).where(*self._held()).values(heartbeat_at=now)
+            suppress_hard_bounces(connection, self.bounced, now)
+        held = connection.execute(
+            _HEARTBEAT, {"b_newsletter": self.newsletter_id, "b_token": self.token, "b_now": now}
         ).rowcount
-        db.session.commit()
+        connection.commit()
         self.sent_rows, self.retry_rows, self.failed_rows, self.bounced = [], [], [], []
         self.unrecorded = 0
         self.last_flush = time.monotonic()
@@ -401,9 +425,9 @@ class _Run:
         return Outcome(self.sent, self.failed, paused=not held.rowcount, pending=left)
 
 
-def suppress_hard_bounces(emails: list[str], now: datetime) -> None:
+def suppress_hard_bounces(connection: Connection, emails: list[str], now: datetime) -> None:
     """Suppress addresses a server refused for good; an existing suppression stays as it is."""
-    db.session.execute(
+    connection.execute(
         upsert_insert(Suppression.__table__).on_conflict_do_nothing(index_elements=["email_hash"]),
         [
             {

@@ -1,8 +1,11 @@
 """Parallel senders for newsletters: N threads, each holding one reused SMTP connection (or
-writing to the outbox), fed from one queue and paced by one shared rate limit.
+writing to the outbox), fed recipients from one queue and paced by one shared rate limit.
 
-No database here: the threads only send and report; mailing.sending records the reports from
-its own thread, so no SQLAlchemy session is ever shared between threads.
+Each thread builds its recipients' messages itself (in an app context of its own): with the
+building in the thread that reads the rows, that thread held the GIL for the composing and
+the sending threads queued behind it. No database here: the threads only build, send and
+report; mailing.sending records the reports from its own thread, so no SQLAlchemy session is
+ever shared between threads.
 """
 
 import enum
@@ -20,6 +23,7 @@ from mailing.transport import SmtpSettings, connect, write_to_outbox
 
 # A dropped connection is reopened this many times for one message before the thread gives up.
 RECONNECTS = 2
+LINGER = 0.005
 
 
 class Result(enum.StrEnum):
@@ -27,12 +31,11 @@ class Result(enum.StrEnum):
     SOFT = "soft"  # 4xx: try again later
     HARD = "hard"  # 5xx refusing the recipient: the address is dead
     REFUSED = "refused"  # 5xx refusing this message (content, policy): the address stays
-    UNDELIVERED = "undelivered"  # no usable connection: not tried, the thread stopped
+    UNDELIVERED = "undelivered"  # not sent (no connection, no message): the thread stopped
 
 
 @dataclass(slots=True)
 class Job:
-    recipient: Any  # handed back untouched in the report
     to: str
     envelope_from: str
     message: EmailMessage
@@ -40,10 +43,11 @@ class Job:
 
 @dataclass(slots=True)
 class Report:
-    job: Job
+    recipient: Any  # as submitted
     result: Result
     code: int | None = None
     error: str = ""
+    message_id: str = ""
 
 
 class RateLimiter:
@@ -93,14 +97,8 @@ class SmtpChannel:
 class OutboxChannel:
     """The outbox transport (no SMTP_URL): the same messages, as files."""
 
-    def __init__(self, app: Flask):
-        self.app = app
-        self.context = None
-
     def open(self) -> None:
-        # write_to_outbox reads the folder from the app's config.
-        self.context = self.app.app_context()
-        self.context.push()
+        pass
 
     def reopen(self) -> None:
         pass
@@ -109,34 +107,33 @@ class OutboxChannel:
         write_to_outbox(job.message)
 
     def close(self) -> None:
-        if self.context is not None:
-            self.context.pop()
-            self.context = None
+        pass
 
 
-def _refusal(job: Job, code: int, text: bytes | str, recipient: bool) -> Report:
+def _refusal(code: int, text: bytes | str, recipient: bool) -> tuple[Result, int, str]:
     error = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
     if 500 <= code < 600:
-        return Report(job, Result.HARD if recipient else Result.REFUSED, code, error)
-    return Report(job, Result.SOFT, code, error)
+        return Result.HARD if recipient else Result.REFUSED, code, error
+    return Result.SOFT, code, error
 
 
-def deliver(channel, job: Job) -> Report:
-    """Send one message on the channel, reconnecting if the connection dropped."""
+def deliver(channel, job: Job) -> tuple[Result, int | None, str]:
+    """Send one message on the channel, reconnecting if the connection dropped; returns the
+    result, the SMTP code and the server's text."""
     error: OSError | None = None
     for _ in range(RECONNECTS + 1):
         try:
             channel.send(job)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
-            return _refusal(job, code, text, recipient=True)
+            return _refusal(code, text, recipient=True)
         except smtplib.SMTPSenderRefused as exc:
             if 400 <= exc.smtp_code < 500:
-                return _refusal(job, exc.smtp_code, exc.smtp_error, recipient=False)
+                return _refusal(exc.smtp_code, exc.smtp_error, recipient=False)
             # Our own address refused: every message would be, so stop rather than fail them.
-            return Report(job, Result.UNDELIVERED, exc.smtp_code, str(exc))
+            return Result.UNDELIVERED, exc.smtp_code, str(exc)
         except smtplib.SMTPResponseException as exc:
-            return _refusal(job, exc.smtp_code, exc.smtp_error, recipient=False)
+            return _refusal(exc.smtp_code, exc.smtp_error, recipient=False)
         except OSError as exc:  # dropped connection, timeout (SMTPServerDisconnected too)
             error = exc
             try:
@@ -145,20 +142,23 @@ def deliver(channel, job: Job) -> Report:
                 error = reconnect_error
                 break
         else:
-            return Report(job, Result.SENT)
-    return Report(job, Result.UNDELIVERED, None, str(error))
+            return Result.SENT, None, ""
+    return Result.UNDELIVERED, None, str(error)
 
 
 class Pool:
-    """`connections` threads sending the submitted jobs; reports come back in `reports`.
+    """`connections` threads sending to the submitted recipients: `build(recipient)` makes
+    the Job, in the thread, within an app context of `app`; reports come back in `reports`.
 
     A thread stops when it cannot send (its last report is UNDELIVERED); `alive` counts the
     threads still working, so the caller knows when nothing will take queued jobs any more.
     """
 
-    def __init__(self, make_channel, connections: int, per_minute: int):
+    def __init__(self, app: Flask, build, make_channel, connections: int, per_minute: int):
+        self.app = app
+        self.build = build
         self.make_channel = make_channel
-        self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.reports: queue.SimpleQueue[Report] = queue.SimpleQueue()
         self.limiter = RateLimiter(per_minute)
         self.threads = [
@@ -180,47 +180,67 @@ class Pool:
         for thread in self.threads:
             thread.join()
 
-    def submit(self, job: Job) -> None:
-        self.jobs.put(job)
+    def submit(self, recipient) -> None:
+        self.jobs.put(recipient)
 
-    def report(self, timeout: float) -> Report | None:
+    def collect(self, timeout: float) -> list[Report]:
+        """The reports in, waiting up to `timeout` for the first.
+
+        Then it lingers a moment so reports pile up: the caller wakes once per handful, not
+        once per message (each wake takes the GIL from the sending threads).
+        """
         try:
-            return self.reports.get(timeout=timeout)
+            reports = [self.reports.get(timeout=timeout)]
         except queue.Empty:
-            return None
+            return []
+        time.sleep(LINGER)
+        while True:
+            try:
+                reports.append(self.reports.get_nowait())
+            except queue.Empty:
+                return reports
 
     def withdraw_queued(self) -> int:
         """Take back the jobs no thread has started; returns how many."""
         taken = 0
         while True:
             try:
-                job = self.jobs.get_nowait()
+                recipient = self.jobs.get_nowait()
             except queue.Empty:
                 return taken
-            if job is None:  # a stop signal: leave it for its thread
+            if recipient is None:  # a stop signal: leave it for its thread
                 self.jobs.put(None)
                 return taken
             taken += 1
 
     def _work(self) -> None:
-        channel = self.make_channel()
-        try:
-            channel.open()
-        except OSError as exc:  # smtplib's errors are OSErrors too
-            self._stopped(str(exc))
-            return
-        try:
-            while (job := self.jobs.get()) is not None:
-                self.limiter.wait()
-                report = deliver(channel, job)
-                self.reports.put(report)
-                if report.result is Result.UNDELIVERED:
-                    self._stopped(report.error)
-                    return
-        finally:
-            channel.close()
+        with self.app.app_context():
+            channel = self.make_channel()
+            try:
+                channel.open()
+            except OSError as exc:  # smtplib's errors are OSErrors too
+                self._stopped(str(exc))
+                return
+            try:
+                while (recipient := self.jobs.get()) is not None:
+                    report = self._send(channel, recipient)
+                    self.reports.put(report)
+                    if report.result is Result.UNDELIVERED:
+                        self._stopped(report.error)
+                        return
+            finally:
+                channel.close()
         with self.lock:
             self.alive -= 1
+
+    def _send(self, channel, recipient) -> Report:
+        try:
+            job = self.build(recipient)
+        except Exception as exc:  # a bug in composing: stop sending rather than fail everyone
+            return Report(recipient, Result.UNDELIVERED, None, f"composing failed: {exc!r}")
+        self.limiter.wait()
+        result, code, error = deliver(channel, job)
+        return Report(recipient, result, code, error, job.message["Message-ID"] or "")
 
     def _stopped(self, error: str) -> None:
         with self.lock:
