@@ -112,7 +112,8 @@ def _check_version(language: str, data: VersionData, errors: dict) -> VersionDat
     checked = VersionData(
         subject=_text(data.subject, prefix + "subject", 200, errors, required=True),
         preheader=_text(data.preheader, prefix + "preheader", 200, errors),
-        body=(data.body or "").strip(),
+        # A browser posts a textarea with CRLF line ends; blocks are matched line by line.
+        body=(data.body or "").replace("\r\n", "\n").strip(),
     )
     for name in ("subject", "preheader", "body"):
         if prefix + name not in errors:

@@ -110,7 +110,9 @@ def test_the_annual_receipt_sums_the_years_gifts_net_of_refunds(year_of_gifts):
         assert line in text
     for campaign in (gifts["card"].campaign, gifts["partly_refunded"].campaign):
         assert f"http://localhost/campagne/{campaign.slug}" in text
-    assert "luglio" not in text and "dicembre" not in text and euros(6_000) not in text
+    # The refunded July gift and last December's are left out (the issue date may be in December).
+    assert f"luglio {YEAR}" not in text and f"dicembre {YEAR - 1}" not in text
+    assert euros(6_000) not in text
     assert "non detraibile né deducibile" in text  # the cash line of the legal text
 
 
