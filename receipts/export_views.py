@@ -29,6 +29,8 @@ from receipts import exports
 
 bp = Blueprint("receipts_exports", __name__, url_prefix="/staff/receipts/exports")
 
+PAGE_SIZE = 50
+
 
 def _number(name: str) -> int | None:
     value = request.args.get(name, "")
@@ -120,6 +122,23 @@ def reconciliation():
         organisation_id=organisation_id,
         organisations=db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
         totals=exports.reconciliation(year, organisation_id),
+    )
+
+
+@bp.get("/reconciliation/below-threshold")
+@roles_required(Role.TREASURER)
+def below_threshold():
+    """The gifts of the reconciliation's "below the threshold" line, each with a button to
+    issue its receipt."""
+    year, organisation_id = _year(), _number("organisation")
+    page = db.paginate(
+        exports.below_threshold(year, organisation_id), per_page=PAGE_SIZE, error_out=False
+    )
+    return render_template(
+        "receipts/staff/below_threshold.html",
+        year=year,
+        organisation_id=organisation_id,
+        page=page,
     )
 
 

@@ -281,25 +281,47 @@ def reconciliation(year: int, organisation_id: int | None) -> dict:
     }
 
 
-def unreceipted(year: int, organisation_id: int | None) -> list[Unreceipted]:
-    covered = _covered()
+def _reason():
+    """Why a gift has no valid receipt; the first that applies."""
     policy = func.coalesce(ReceiptSettings.policy, Policy.PER_GIFT.value)
-    reason = case(
+    return case(
         (ReceiptDue.donation_id.is_not(None), "due"),
         (policy == Policy.ANNUAL.value, "annual_policy"),
         (func.coalesce(ReceiptSettings.threshold_cents, 0) > NET, "below_threshold"),
         else_="missing",
     )
-    rows = db.session.execute(
-        select(reason, func.count(Donation.id), func.sum(NET))
-        .outerjoin(covered, covered.c.donation_id == Donation.id)
+
+
+def _without_receipt(stmt, year: int, organisation_id: int | None):
+    covered = _covered()
+    return (
+        stmt.outerjoin(covered, covered.c.donation_id == Donation.id)
         .outerjoin(ReceiptSettings, ReceiptSettings.organisation_id == Donation.organisation_id)
         .outerjoin(ReceiptDue, ReceiptDue.donation_id == Donation.id)
         .where(_gifts(year, organisation_id), covered.c.donation_id.is_(None))
+    )
+
+
+def unreceipted(year: int, organisation_id: int | None) -> list[Unreceipted]:
+    reason = _reason()
+    rows = db.session.execute(
+        _without_receipt(
+            select(reason, func.count(Donation.id), func.sum(NET)), year, organisation_id
+        )
         .group_by(reason)
         .order_by(reason)
     )
     return [Unreceipted(r, n, int(c)) for r, n, c in rows]
+
+
+def below_threshold(year: int, organisation_id: int | None):
+    """The year's gifts without a receipt because they are below the threshold (the
+    reconciliation's "below_threshold" line, gift by gift), for the treasurer to issue one."""
+    return (
+        _without_receipt(select(Donation), year, organisation_id)
+        .where(_reason() == "below_threshold")
+        .order_by(Donation.received_on, Donation.id)
+    )
 
 
 def _person_gifts(organisation_id: int):

@@ -17,7 +17,7 @@ from legami.access import roles_required
 from legami.extensions import db
 from legami.models import Organisation, Role
 from legami.validation import Invalid, apply_to_form
-from receipts import issuing, listing, pdf, signals
+from receipts import issuing, listing, on_request, pdf, signals
 from receipts.forms import VoidForm
 from receipts.models import Receipt, ReceiptStatus
 
@@ -91,4 +91,31 @@ def send_again(receipt_id: int):
         flash(
             _("Receipt %(number)s will be sent to the donor.", number=found.display_number), "info"
         )
+    return redirect(url_for(".receipt", receipt_id=found.id))
+
+
+@bp.post("/gifts/<int:donation_id>/issue")
+@roles_required(Role.TREASURER)
+def issue_on_request(donation_id: int):
+    """Issue the receipt of a gift below the threshold, for a donor who asked the treasurer."""
+    try:
+        found = on_request.issue_on_request(donation_id, current_user, by="treasurer")
+    except Invalid as invalid:
+        db.session.rollback()
+        flash(str(invalid.errors["gift"]), "error")
+        return redirect(
+            url_for(
+                "receipts_exports.below_threshold",
+                year=request.form.get("year", type=int),
+                organisation=request.form.get("organisation", type=int),
+            )
+        )
+    db.session.commit()
+    flash(
+        _(
+            "Receipt %(number)s issued: it will be mailed to the donor.",
+            number=found.display_number,
+        ),
+        "info",
+    )
     return redirect(url_for(".receipt", receipt_id=found.id))
