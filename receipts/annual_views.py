@@ -9,7 +9,7 @@ started the run (a restart forgets it; re-running is safe and issues only what i
 import os
 import threading
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
@@ -37,6 +37,9 @@ class Job:
     issued: int = 0
     rendered: int = 0
     skipped: int = 0
+    # Receipts are numbered in the year they are issued (gifts of 2025 get 2026/...): the
+    # exports' ZIP by year goes by this one.
+    numbered_in: int = field(default_factory=lambda: today_rome().year)
 
 
 JOBS: dict[str, Job] = {}

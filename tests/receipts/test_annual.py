@@ -1,6 +1,8 @@
 """Annual receipts: one per donor listing the year's gifts net of refunds, idempotent, from
 the command line and the treasurer's page, PDFs rendered by worker processes."""
 
+import io
+import zipfile
 from datetime import UTC, date, datetime
 
 import pytest
@@ -8,8 +10,9 @@ from sqlalchemy import func, select
 
 from legami.extensions import db
 from legami.money import format_money
+from legami.timeutil import today_rome
 from payments.models import Method, Status
-from receipts import annual, annual_views, pdf
+from receipts import annual, annual_views, exports, pdf
 from receipts.issuing import settings_for
 from receipts.models import Kind, Policy, Receipt
 from tests import factories
@@ -179,3 +182,29 @@ def test_a_run_skips_donors_another_run_covered_meanwhile(year_of_gifts):
     assert annual.issue_annual(YEAR, workers=1).issued == 1  # the other run takes the rest
     assert [(ids, skipped) for ids, skipped, _ in batches] == [([], 1)]
     assert len(annual_receipts()) == 2
+
+
+def test_the_done_page_links_to_the_zip_of_the_year_the_receipts_are_numbered_in(
+    client, login, year_of_gifts
+):
+    """Gifts of 2025 get annual receipts numbered in the year they are issued: the link goes
+    to that year's ZIP, which holds the receipts just issued."""
+    org = year_of_gifts["org"]
+    login("treasurer")
+    started = client.post("/staff/receipts/annual", data={"year": YEAR, "organisation": org.id})
+    job_id = started.location.rsplit("/", 1)[1]
+    annual_views.THREADS[job_id].join(timeout=120)
+    issued_in = today_rome().year
+    assert issued_in > YEAR
+    done = client.get(started.location).text
+    link = f"/staff/receipts/exports/receipts.zip?year={issued_in}&amp;organisation={org.id}"
+    assert link in done
+    assert f"Download the receipts numbered in {issued_in} (ZIP)" in done
+
+    archive = zipfile.ZipFile(io.BytesIO(client.get(link.replace("&amp;", "&")).data))
+    receipts = annual_receipts()
+    assert len(receipts) == 2
+    assert all(r.display_number.startswith(f"{issued_in}/") for r in receipts)
+    assert sorted(archive.namelist()) == sorted(
+        [*(exports.file_name(r) for r in receipts), "index.csv"]
+    )
