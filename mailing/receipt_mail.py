@@ -21,7 +21,8 @@ waits for the PDF the annual run's workers store. Forgotten donors get none.
 A reissue after a partial refund is mailed whatever the policy (the thank-you went long ago,
 and the donor's receipt is now void): the gift's "receipt" job, unique per (kind, gift), is
 queued again, and always sends the gift's current valid receipt. Staff re-sending a receipt
-does the same, for annual receipts too. A full refund voids the receipt and mails nothing.
+does the same, for annual receipts too, and so does a receipt issued on request for a gift
+below the threshold (receipts.on_request). A full refund voids the receipt and mails nothing.
 """
 
 from datetime import timedelta
