@@ -2,9 +2,11 @@
 
 `prepare(newsletter)` does the expensive part once: Markdown (sanitised), the blocks
 (`[[campaign:slug]]`, `[[pact:slug]]`, `[[lab:slug]]`), the branded HTML layout and the
-plain-text part, each split at the places that differ per recipient. `Prepared.message(r)`
-only joins strings, signs a few tokens and quoted-printable-encodes (C code) the two parts:
-no Jinja, no Markdown, no database per recipient, so the sender keeps up with bare smtplib.
+plain-text part, each split at the places that differ per recipient. `Prepared.render(r)`
+only joins strings, signs a few tokens and quoted-printable-encodes (C code) the two parts
+into the bytes the server receives: no Jinja, no Markdown, no database, no email-package
+message per recipient, so the sender keeps up with bare smtplib. `Prepared.message(r)` is the
+same mail parsed back, for test sends and previews.
 
 Tokens: `{{ first_name }}` is the donor's first name (empty when unknown);
 `{{ first_name | "amica, amico" }}` uses the quoted text when the name is unknown. They work
@@ -16,15 +18,18 @@ import hashlib
 import hmac
 import html
 import re
+import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import message_from_bytes
 from email.headerregistry import Address
-from email.message import EmailMessage, MIMEPart
-from email.policy import EmailPolicy
+from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from html.parser import HTMLParser
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, render_template, url_for
@@ -39,23 +44,7 @@ from donors import consent
 from donors.models import ConsentPurpose
 from legami.extensions import db
 from legami.markdown import render_markdown
-from legami.timeutil import now_utc
 from mailing.models import Newsletter
-
-
-class _Policy(EmailPolicy):
-    """SMTP's policy, remembering how often each header may occur: the stock one builds a
-    header class to answer that, for every header set (a third of a message's cost)."""
-
-    def header_max_count(self, name):
-        key = name.lower()
-        if key not in _MAX_COUNT:
-            _MAX_COUNT[key] = super().header_max_count(name)
-        return _MAX_COUNT[key]
-
-
-_MAX_COUNT: dict[str, int | None] = {}
-POLICY = _Policy(linesep="\r\n")
 
 TOKEN = re.compile(r"\{\{\s*first_name\s*(?:\|\s*\"([^\"{}]*)\"\s*)?\}\}")
 ANY_TOKEN = re.compile(r"\{\{.*?\}\}", re.S)
@@ -339,6 +328,19 @@ def _host() -> str:
     return urlsplit(current_app.config["BASE_URL"]).hostname or "legami.local"
 
 
+CRLF = "\r\n"
+LINE = 78  # a header line's length, as RFC 5322 recommends
+# Base64 of 39 bytes in =?utf-8?b?…?= is 64 characters: after "Subject: " a line fits in 78.
+ENCODED_WORD_BYTES = 39
+_PART_HEADERS = (
+    'Content-Type: text/{subtype}; charset="utf-8"'
+    + CRLF
+    + "Content-Transfer-Encoding: quoted-printable"
+    + CRLF
+    + CRLF
+)
+
+
 def message_id(newsletter_id: int, delivery_id: int) -> str:
     """`<nl{newsletter}.{delivery}.{mac}@host>`: a bounce quoting it finds the delivery."""
     core = f"nl{newsletter_id}.{delivery_id}"
@@ -373,49 +375,57 @@ def delivery_from_verp(address: str) -> int | None:
     return int(match.group(2))
 
 
-class _Folded(str):
-    """A header written as given: the email package would parse and refold every header of
-    every message (most of the cost of a message), and fold a long List-Unsubscribe into
-    encoded words. `lines` are ASCII, continuation lines start with a space; `fold` is
-    what the generator asks of header objects, `name` lets the message store it as is."""
-
-    def __new__(cls, name: str, *lines: str):
-        header = super().__new__(cls, "".join(lines))
-        header.name = name
-        header.lines = lines
-        return header
-
-    def fold(self, *, policy) -> str:
-        return f"{self.name}: " + policy.linesep.join(self.lines) + policy.linesep
-
-
-@lru_cache(maxsize=4096)
-def _header(name: str, value: str) -> _Folded:
-    """Any header value (an accented subject or sender name), encoded and folded once."""
-    folded = POLICY.header_factory(name, value).fold(policy=POLICY)
-    return _Folded(name, *folded[len(name) + 2 :].removesuffix("\r\n").split("\r\n"))
+def _header(name: str, value: str) -> str:
+    """One unstructured header line, CRLF-ended. An ASCII value is written as is (folded at
+    spaces when long); any other is cut into base64 encoded words (RFC 2047) of whole
+    characters. The email package's own folding parses every value: most of a message's cost."""
+    value = value.replace("\r", " ").replace("\n", " ")
+    if value.isascii() and "=?" not in value:
+        return f"{name}: " + _fold_ascii(value, len(name) + 2) + CRLF
+    data = value.encode()
+    words, start = [], 0
+    while start < len(data):
+        end = min(start + ENCODED_WORD_BYTES, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # not inside a character
+            end -= 1
+        words.append(f"=?utf-8?b?{binascii.b2a_base64(data[start:end], newline=False).decode()}?=")
+        start = end
+    return f"{name}: " + (CRLF + " ").join(words) + CRLF
 
 
-def _address_header(name: str, address: str) -> _Folded:
-    if address.isascii() and address.isprintable() and len(address) < 900:
-        return _Folded(name, address)
-    return _header(name, address)
+def _address_header(name: str, value: str) -> str:
+    """An address header, folded by the email package (an encoded name, never the address)."""
+    return SMTP.header_factory(name, value).fold(policy=SMTP)
 
 
-_PART_HEADERS = {
-    subtype: (
-        _Folded("Content-Type", f'text/{subtype}; charset="utf-8"'),
-        _Folded("Content-Transfer-Encoding", "quoted-printable"),
-    )
-    for subtype in ("plain", "html")
-}
+def _fold_ascii(value: str, used: int) -> str:
+    if used + len(value) <= LINE:
+        return value
+    lines, line = [], ""
+    for word in value.split(" "):
+        if line and used + len(line) + 1 + len(word) > LINE:
+            lines.append(line)
+            line, used = word, 1
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return (CRLF + " ").join(lines)
 
 
-def _text_part(content: str, subtype: str) -> MIMEPart:
-    part = MIMEPart(policy=POLICY)
-    part["Content-Type"], part["Content-Transfer-Encoding"] = _PART_HEADERS[subtype]
-    part.set_payload(binascii.b2a_qp(content.encode(), istext=True).decode("ascii"))
-    return part
+def _quoted_printable(content: str) -> str:
+    """A text part's body: UTF-8, quoted-printable (C code), CRLF line ends."""
+    data = content.replace("\r\n", "\n").replace("\r", "\n").encode()
+    return binascii.b2a_qp(data, istext=True).decode("ascii").replace("\n", CRLF)
+
+
+@lru_cache(maxsize=2)
+def _date_header(second: int) -> str:
+    return "Date: " + format_datetime(datetime.fromtimestamp(second, UTC)) + CRLF
+
+
+class Rendered(NamedTuple):
+    message_id: str
+    data: bytes  # the whole message, CRLF line ends, ASCII: what the SMTP server receives
 
 
 class Prepared:
@@ -427,15 +437,22 @@ class Prepared:
         from_email = newsletter.from_email or parseaddr(current_app.config["MAIL_FROM"])[1]
         from_name = newsletter.from_name or parseaddr(current_app.config["MAIL_FROM"])[0]
         self.from_email = from_email
-        # Encoded once; each message only references them.
-        self.from_header = _header("From", str(Address(from_name, addr_spec=from_email)))
-        self.reply_to = _header("Reply-To", newsletter.reply_to) if newsletter.reply_to else None
-        self.post_header = _Folded("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
-        self.mime_header = _Folded("MIME-Version", "1.0")
         # "=_" never occurs in quoted-printable text, so one boundary serves every message.
-        self.content_type = _Folded(
-            "Content-Type", "multipart/alternative;", f' boundary="=_{uuid.uuid4().hex}"'
+        boundary = f"=_{uuid.uuid4().hex}"
+        # Encoded once: the headers that are the same in every message.
+        self.from_header = _address_header("From", str(Address(from_name, addr_spec=from_email)))
+        reply_to = _address_header("Reply-To", newsletter.reply_to) if newsletter.reply_to else ""
+        self.fixed_headers = (
+            reply_to
+            + "List-Unsubscribe-Post: List-Unsubscribe=One-Click"
+            + CRLF
+            + "MIME-Version: 1.0"
+            + CRLF
+            + f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"{CRLF}{CRLF}'
         )
+        self.text_start = f"--{boundary}{CRLF}{_PART_HEADERS.format(subtype='plain')}"
+        self.html_start = f"{CRLF}--{boundary}{CRLF}{_PART_HEADERS.format(subtype='html')}"
+        self.end = f"{CRLF}--{boundary}--{CRLF}"
         self.bounce = current_app.config.get("NEWSLETTER_BOUNCE_ADDRESS") or ""
         base = current_app.config["BASE_URL"]
         self.unsubscribe_url = _Template(base + url_for("consent.unsubscribe", token=_slot("t")))
@@ -453,7 +470,7 @@ class Prepared:
             return f"{local}+{recipient.id}@{domain}"
         return self.from_email
 
-    def message(self, recipient: Recipient) -> EmailMessage:
+    def render(self, recipient: Recipient) -> Rendered:
         version = self.version_for(recipient.language)
         token = consent.unsubscribe_token_for(recipient.donor_id or 0, ConsentPurpose.NEWSLETTER)
         unsubscribe = self.unsubscribe_url.fill({"t": token})
@@ -468,28 +485,33 @@ class Prepared:
 
         core = f"nl{self.newsletter_id}.{recipient.id}"
         mac = hmac.new(self.mac_key, core.encode(), hashlib.sha256).hexdigest()[:8]
+        message_id = f"<{core}.{mac}@{self.host}>"
         one_click = self.one_click_url.fill({"t": token})
         mailto = consent.unsubscribe_mailto(token)
-
-        message = EmailMessage(policy=POLICY)
-        message["From"] = self.from_header
-        message["To"] = _address_header("To", recipient.email)
-        if self.reply_to is not None:
-            message["Reply-To"] = self.reply_to
-        message["Subject"] = _header("Subject", version.subject.fill(text_values))
-        message["Date"] = _Folded("Date", format_datetime(now_utc()))
-        message["Message-ID"] = _Folded("Message-ID", f"<{core}.{mac}@{self.host}>")
-        message["List-Unsubscribe"] = _Folded("List-Unsubscribe", f"<{one_click}>,", f" <{mailto}>")
-        message["List-Unsubscribe-Post"] = self.post_header
-        message["MIME-Version"] = self.mime_header
-        message["Content-Type"] = self.content_type
-        message.set_payload(
-            [
-                _text_part(version.text.fill(text_values), "plain"),
-                _text_part(version.html.fill(html_values), "html"),
-            ]
+        to = recipient.email
+        data = "".join(
+            (
+                self.from_header,
+                f"To: {to}{CRLF}"
+                if to.isascii() and to.isprintable()
+                else _address_header("To", to),
+                _header("Subject", version.subject.fill(text_values)),
+                _date_header(int(time.time())),
+                f"Message-ID: {message_id}{CRLF}",
+                f"List-Unsubscribe: <{one_click}>,{CRLF} <{mailto}>{CRLF}",
+                self.fixed_headers,
+                self.text_start,
+                _quoted_printable(version.text.fill(text_values)),
+                self.html_start,
+                _quoted_printable(version.html.fill(html_values)),
+                self.end,
+            )
         )
-        return message
+        return Rendered(message_id, data.encode("ascii"))
+
+    def message(self, recipient: Recipient) -> EmailMessage:
+        """The rendered mail as a message object (test sends, previews, tests)."""
+        return message_from_bytes(self.render(recipient).data, policy=SMTP)
 
 
 def prepare(newsletter: Newsletter) -> Prepared:

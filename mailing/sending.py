@@ -279,10 +279,12 @@ class _Run:
 
     def _job(self, recipient: Recipient) -> Job:
         """Run in the sending threads: composing touches no database."""
+        rendered = self.prepared.render(recipient)
         return Job(
             to=recipient.email,
             envelope_from=self.prepared.envelope_from(recipient),
-            message=self.prepared.message(recipient),
+            message_id=rendered.message_id,
+            data=rendered.data,
         )
 
     def _next_recipient(self, peek: bool = False) -> Recipient | None:

@@ -14,12 +14,11 @@ import smtplib
 import threading
 import time
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Any
 
 from flask import Flask
 
-from mailing.transport import SmtpSettings, connect, write_to_outbox
+from mailing.transport import SmtpSettings, connect, write_bytes_to_outbox
 
 # A dropped connection is reopened this many times for one message before the thread gives up.
 RECONNECTS = 2
@@ -38,7 +37,8 @@ class Result(enum.StrEnum):
 class Job:
     to: str
     envelope_from: str
-    message: EmailMessage
+    message_id: str
+    data: bytes  # the whole message as the server receives it
 
 
 @dataclass(slots=True)
@@ -82,7 +82,7 @@ class SmtpChannel:
         self.open()
 
     def send(self, job: Job) -> None:
-        self.smtp.send_message(job.message, from_addr=job.envelope_from, to_addrs=[job.to])
+        self.smtp.sendmail(job.envelope_from, [job.to], job.data)
 
     def close(self) -> None:
         if self.smtp is None:
@@ -104,7 +104,7 @@ class OutboxChannel:
         pass
 
     def send(self, job: Job) -> None:
-        write_to_outbox(job.message)
+        write_bytes_to_outbox(job.data)
 
     def close(self) -> None:
         pass
@@ -240,7 +240,7 @@ class Pool:
             return Report(recipient, Result.UNDELIVERED, None, f"composing failed: {exc!r}")
         self.limiter.wait()
         result, code, error = deliver(channel, job)
-        return Report(recipient, result, code, error, job.message["Message-ID"] or "")
+        return Report(recipient, result, code, error, job.message_id)
 
     def _stopped(self, error: str) -> None:
         with self.lock:

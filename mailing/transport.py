@@ -101,10 +101,14 @@ def outbox_path() -> Path:
 
 
 def write_to_outbox(message: EmailMessage) -> Path:
+    # policy SMTP: CRLF line ends, as a real server would receive them.
+    return write_bytes_to_outbox(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+
+
+def write_bytes_to_outbox(data: bytes) -> Path:
     folder = outbox_path()
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{now_utc():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"
     path = folder / name
-    # policy SMTP: CRLF line ends, as a real server would receive them.
-    path.write_bytes(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+    path.write_bytes(data)
     return path
