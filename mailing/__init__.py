@@ -1,4 +1,5 @@
-"""Mail: the sending layer (SMTP or outbox), staff mail; newsletters later."""
+"""Mail: the sending layer (SMTP or outbox), transactional mail (thank-yous, receipts, portal
+links), newsletters (composer, audience, scheduling, sending, bounces, report) and their API."""
 
 from flask_babel import lazy_gettext as _l
 
