@@ -485,7 +485,7 @@ def test_staff_build_a_segment_count_it_save_it_and_see_its_donors(client, staff
     page = client.get("/staff/segments/new")
     assert page.status_code == 200
     assert "Orti condivisi" in page.text and "volontari" in page.text
-    assert "js/segment.js" in page.text
+    assert "js/live-count.js" in page.text
 
     # Without JS: the Count button re-renders the form with the count.
     counted = client.post("/staff/segments/new", data=criteria_form(towns="cremona", count="Count"))
