@@ -35,6 +35,15 @@ def _newsletter(newsletter_id: int) -> Newsletter:
     return db.get_or_404(Newsletter, newsletter_id)
 
 
+def _page(template: str, newsletter: Newsletter, **context):
+    return render_template(
+        f"mailing/newsletters/{template}",
+        newsletter=newsletter,
+        status_label=scheduling.STATUS_LABELS[S(newsletter.status)],
+        **context,
+    )
+
+
 @bp.route("/<int:newsletter_id>/schedule", methods=["GET", "POST"])
 @roles_required(Role.STAFF)
 def schedule(newsletter_id: int):
@@ -55,12 +64,8 @@ def schedule(newsletter_id: int):
             scheduling.poke()
             flash(_l("The newsletter is scheduled."), "success")
             return redirect(url_for(".progress", newsletter_id=newsletter.id))
-    return render_template(
-        "mailing/newsletters/schedule.html",
-        newsletter=newsletter,
-        form=form,
-        recipients=scheduling.recipients(newsletter),
-        status_label=scheduling.STATUS_LABELS[S(newsletter.status)],
+    return _page(
+        "schedule.html", newsletter, form=form, recipients=scheduling.recipients(newsletter)
     )
 
 
@@ -68,12 +73,7 @@ def schedule(newsletter_id: int):
 @roles_required(Role.STAFF)
 def progress(newsletter_id: int):
     newsletter = _newsletter(newsletter_id)
-    return render_template(
-        "mailing/newsletters/progress.html",
-        newsletter=newsletter,
-        progress=reporting.progress(newsletter),
-        status_label=scheduling.STATUS_LABELS[S(newsletter.status)],
-    )
+    return _page("progress.html", newsletter, progress=reporting.progress(newsletter))
 
 
 @bp.get("/<int:newsletter_id>/status")
@@ -87,12 +87,7 @@ def status(newsletter_id: int):
 @roles_required(Role.STAFF)
 def report(newsletter_id: int):
     newsletter = _newsletter(newsletter_id)
-    return render_template(
-        "mailing/newsletters/report.html",
-        newsletter=newsletter,
-        report=reporting.report(newsletter),
-        status_label=scheduling.STATUS_LABELS[S(newsletter.status)],
-    )
+    return _page("report.html", newsletter, report=reporting.report(newsletter))
 
 
 _ACTIONS = {
