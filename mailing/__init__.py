@@ -12,6 +12,7 @@ def init_app(app) -> None:
         api,
         cli,
         donor_mail,
+        mail_settings_views,
         newsletter_views,
         queue,
         receipt_mail,
@@ -29,6 +30,7 @@ def init_app(app) -> None:
     api.init_app(app)
     app.register_blueprint(tracking_views.bp)
     app.register_blueprint(newsletter_views.bp)
+    app.register_blueprint(mail_settings_views.bp)
     staff_mail.connect_signals(app)
     thanks.connect_signals(app)
     donor_mail.connect_signals(app)

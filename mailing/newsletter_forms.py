@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 
 from donors.models import Segment
 from legami.extensions import db
@@ -92,3 +92,24 @@ class NewsletterForm(FlaskForm):
 class TestSendForm(FlaskForm):
     to_email = EmailField(_l("Send a test to"))
     language = SelectField(_l("Version"), choices=choices((c, c.upper()) for c in LANGUAGES))
+
+
+class MailSettingsForm(FlaskForm):
+    """An organisation's newsletter settings (mailing.mail_settings.update checks them)."""
+
+    from_name = StringField(_l("Sender name"), description=_l("Empty: the organisation's name."))
+    from_email = EmailField(
+        _l("Sender address"),
+        description=_l("Empty: the organisation's address, else the site's sender address."),
+    )
+    reply_to = EmailField(
+        _l("Reply-to address"), description=_l("Empty: replies go to the sender address.")
+    )
+    track_engagement = BooleanField(
+        _l("Record opens and clicks"),
+        description=_l(
+            "Records when a donor opens the mail (an invisible image) and clicks a link (links"
+            " pass through Legami); off by default, for the donors' privacy."
+        ),
+        render_kw={"aria-describedby": "track_engagement-help"},
+    )

@@ -9,7 +9,6 @@ import re
 from collections import namedtuple
 from dataclasses import dataclass, field
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
@@ -20,6 +19,7 @@ from legami.models import Organisation, User
 from legami.timeutil import now_utc
 from legami.validation import Invalid
 from mailing import compose, transport
+from mailing.checks import address, one_line
 from mailing.models import (
     LANGUAGES,
     MailSettings,
@@ -70,27 +70,6 @@ def sender_defaults(organisation: Organisation) -> dict[str, str]:
     }
 
 
-def _text(value: str, key: str, max_length: int, errors: dict, required=False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        errors[key] = _l("Required.")
-    elif len(value) > max_length:
-        errors[key] = _l("At most %(num)s characters.", num=max_length)
-    elif "\n" in value or "\r" in value:
-        errors[key] = _l("One line only.")
-    return value
-
-
-def _address(value: str, key: str, errors: dict) -> str:
-    value = (value or "").strip()
-    if value:
-        try:
-            validate_email(value, check_deliverability=False)
-        except EmailNotValidError:
-            errors[key] = _l("Not a valid e-mail address.")
-    return value
-
-
 # A token inside a link's address: the name would go into the URL unencoded (and a tracked
 # link is signed before any name is known).
 _TOKEN_IN_LINK = re.compile(r"\]\([^)]*\{\{")
@@ -110,8 +89,8 @@ def _tokens(text: str, key: str, errors: dict) -> None:
 def _check_version(language: str, data: VersionData, errors: dict) -> VersionData:
     prefix = f"{language}."
     checked = VersionData(
-        subject=_text(data.subject, prefix + "subject", 200, errors, required=True),
-        preheader=_text(data.preheader, prefix + "preheader", 200, errors),
+        subject=one_line(data.subject, prefix + "subject", 200, errors, required=True),
+        preheader=one_line(data.preheader, prefix + "preheader", 200, errors),
         # A browser posts a textarea with CRLF line ends; blocks are matched line by line.
         body=(data.body or "").replace("\r\n", "\n").strip(),
     )
@@ -129,10 +108,10 @@ def _check_version(language: str, data: VersionData, errors: dict) -> VersionDat
 def _check(data: DraftData) -> tuple[dict, dict[str, VersionData], list[Segment]]:
     errors: dict[str, str] = {}
     values = {
-        "title": _text(data.title, "title", 200, errors, required=True),
-        "from_name": _text(data.from_name, "from_name", 200, errors),
-        "from_email": _address(data.from_email, "from_email", errors),
-        "reply_to": _address(data.reply_to, "reply_to", errors),
+        "title": one_line(data.title, "title", 200, errors, required=True),
+        "from_name": one_line(data.from_name, "from_name", 200, errors),
+        "from_email": address(data.from_email, "from_email", errors),
+        "reply_to": address(data.reply_to, "reply_to", errors),
     }
     if db.session.get(Organisation, data.organisation_id) is None:
         errors["organisation_id"] = _l("Choose an organisation.")
@@ -242,14 +221,14 @@ def send_test(newsletter: Newsletter, to_email: str, user: User, language: str =
     """The newsletter as a donor would get it, to one staff address, marked [TEST] and
     personalised with the staff member's first name. Returns the Message-ID."""
     errors: dict[str, str] = {}
-    address = _address(to_email, "to_email", errors)
-    if not address:
+    to = address(to_email, "to_email", errors)
+    if not to:
         errors["to_email"] = _l("Required.")
     if errors:
         raise Invalid(errors)
     prepared = compose.prepare(newsletter)
     first_name = (user.name or "").split(" ")[0]
-    message = prepared.message(TestRecipient(0, None, address, first_name, language))
+    message = prepared.message(TestRecipient(0, None, to, first_name, language))
     subject = message["Subject"]
     del message["Subject"]
     message["Subject"] = TEST_PREFIX + str(subject)
