@@ -415,16 +415,23 @@ def _sqlite_sha256(dbapi_connection, _connection_record) -> None:
         )
 
 
+def newsletter_consenting() -> ColumnElement[bool]:
+    """A WHERE condition on `Donor`: consents to the newsletter and is not forgotten."""
+    return Donor.newsletter_consent.is_(True) & Donor.erased_at.is_(None)
+
+
+def suppressed(email: ColumnElement[str]) -> ColumnElement[bool]:
+    """Whether the (normalised) address in the column `email` is suppressed."""
+    return exists().where(Suppression.email_hash == sha256_hex(email))
+
+
 def newsletter_audience_filter() -> ColumnElement[bool]:
     """The donors a newsletter may go to: consenting, not forgotten, address not suppressed.
 
-    A WHERE condition on `Donor`, for the newsletter's recipient query.
+    A WHERE condition on `Donor`, for the newsletter's recipient query; a send re-checks its
+    frozen recipients with the same two parts (mailing.audience.lapsed).
     """
-    return (
-        Donor.newsletter_consent.is_(True)
-        & Donor.erased_at.is_(None)
-        & ~exists().where(Suppression.email_hash == sha256_hex(Donor.email))
-    )
+    return newsletter_consenting() & ~suppressed(Donor.email)
 
 
 # --- Staff --------------------------------------------------------------------------------

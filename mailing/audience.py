@@ -1,13 +1,17 @@
 """Who a newsletter goes to: its segments' donors (every subscriber when it has none) who
-consent, are not forgotten and whose address is not suppressed."""
+consent, are not forgotten and whose address is not suppressed; frozen when sending starts,
+and re-checked by the send (`lapsed`), as donors may unsubscribe while it goes out."""
 
-from sqlalchemy import Select, case, func, insert, literal, select, union
+from sqlalchemy import ColumnElement, Select, case, exists, func, insert, literal, select, union
 
 from donors import segments
-from donors.consent import newsletter_audience_filter
+from donors.consent import newsletter_audience_filter, newsletter_consenting, suppressed
 from donors.models import Donor
 from legami.extensions import db
 from mailing.models import Delivery, DeliveryStatus, Newsletter
+
+UNSUBSCRIBED = "unsubscribed after the audience was frozen"
+SUPPRESSED = "address suppressed after the audience was frozen"
 
 # A donor whose language has no version of its own gets the Italian one.
 _LANGUAGE = case((func.lower(func.substr(Donor.language, 1, 2)) == "en", "en"), else_="it")
@@ -45,3 +49,10 @@ def freeze(newsletter: Newsletter) -> int:
     db.session.execute(insert(Delivery).from_select([*columns, "attempts", "last_error"], rows))
     # psycopg reports no row count for INSERT … SELECT: count what is there.
     return db.session.scalar(select(func.count()).where(Delivery.newsletter_id == newsletter.id))
+
+
+def lapsed() -> ColumnElement[str | None]:
+    """Why a frozen Delivery must not go out any more, or NULL: the freezing conditions again,
+    for a donor who withdrew consent (or was forgotten) or an address suppressed since."""
+    consenting = exists().where(Donor.id == Delivery.donor_id, newsletter_consenting())
+    return case((~consenting, UNSUBSCRIBED), (suppressed(Delivery.email), SUPPRESSED))

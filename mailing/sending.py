@@ -9,19 +9,22 @@ waiting (heartbeat_at NULL) once a retry is due. Two schedulers: one wins, the o
 
 Run: the main thread reads pending deliveries by id in chunks, builds each message
 (mailing.compose) and hands it to NEWSLETTER_SMTP_CONNECTIONS threads (mailing.smtp_pool),
-which only talk SMTP. The main thread records their reports every NEWSLETTER_BATCH messages
-(or every second) in one transaction that also refreshes the heartbeat, guarded by the claim
-token: when that guard matches nothing (paused, cancelled, taken over) the run stops feeding,
-lets the threads finish the message in hand, records it and returns.
+which only talk SMTP. As each chunk is read, deliveries whose donor withdrew consent or
+whose address was suppressed since the freeze are failed with that reason, in one statement
+(mailing.audience.lapsed). The main thread records the threads' reports every
+NEWSLETTER_BATCH messages (or every second) in one transaction that also refreshes the
+heartbeat, guarded by the claim token: when that guard matches nothing (paused, cancelled,
+taken over) the run stops feeding, lets the threads finish the message in hand, records it
+and returns.
 
-The guarantee at the SMTP boundary is at least once. A recipient is never skipped: a
-delivery leaves `pending` only once its outcome is committed. A recipient may get the mail
-twice only if the sender dies after the server accepted it and before the batch recording
-it was committed; the run never lets more than NEWSLETTER_SMTP_CONNECTIONS x NEWSLETTER_BATCH
-messages be handed out and not yet committed, so that bounds the duplicates of one crash
-(tests/mailing/test_exactly_once.py). A pause, a cancel or a second scheduler sends nothing
-twice. Exactly once is not possible here: SMTP has no way to ask a server whether it
-already accepted a message.
+The guarantee at the SMTP boundary is at least once. A recipient still consenting is never
+skipped: a delivery leaves `pending` only once its outcome is committed. A recipient may get
+the mail twice only if the sender dies after the server accepted it and before the batch
+recording it was committed; the run never lets more than NEWSLETTER_SMTP_CONNECTIONS x
+NEWSLETTER_BATCH messages be handed out and not yet committed, so that bounds the duplicates
+of one crash (tests/mailing/test_exactly_once.py). A pause, a cancel or a second scheduler
+sends nothing twice. Exactly once is not possible here: SMTP has no way to ask a server
+whether it already accepted a message.
 """
 
 import heapq
@@ -87,6 +90,20 @@ _MARK_FAILED = (
         last_error=bindparam("b_error"),
     )
 )
+# Recipients who unsubscribed or were suppressed since the freeze, among a chunk just read:
+# failed with the reason, in one statement per chunk.
+_lapsed = audience.lapsed()
+_DROP_LAPSED = (
+    update(_deliveries)
+    .where(
+        _deliveries.c.newsletter_id == bindparam("b_newsletter"),
+        _deliveries.c.status == DeliveryStatus.PENDING,
+        _deliveries.c.id.between(bindparam("b_first"), bindparam("b_last")),
+        _lapsed.is_not(None),
+    )
+    .values(status=DeliveryStatus.FAILED, last_error=_lapsed)
+    .returning(_deliveries.c.id)
+)
 # The heartbeat holds only while the claim does: paused, cancelled or taken over -> 0 rows.
 _HEARTBEAT = (
     update(_newsletters)
@@ -105,6 +122,7 @@ class Outcome:
     failed: int
     paused: bool  # stopped because the newsletter was paused, cancelled or taken over
     pending: int = 0  # left for a later run (retries not yet due, or no SMTP connection)
+    skipped: int = 0  # of `failed`: unsubscribed or suppressed after the freeze, not tried
 
 
 class Recipient(NamedTuple):
@@ -206,7 +224,7 @@ class _Run:
         self.retry_rows: list[dict] = []
         self.failed_rows: list[dict] = []
         self.bounced: list[str] = []
-        self.sent = self.failed = 0
+        self.sent = self.failed = self.skipped = 0
         self.stopped = False
         self.paused = False
         self.last_flush = time.monotonic()
@@ -290,14 +308,15 @@ class _Run:
     def _next_recipient(self, peek: bool = False) -> Recipient | None:
         if self.retries and self.retries[0][0] <= time.monotonic():
             return self.retries[0][2] if peek else heapq.heappop(self.retries)[2]
-        if not self.rows and not self.exhausted:
+        while not self.rows and not self.exhausted:  # a chunk may be all lapsed
             self._read_chunk()
         if not self.rows:
             return None
         return self.rows[0] if peek else self.rows.popleft()
 
     def _read_chunk(self) -> None:
-        """The next pending deliveries by id (keyset), due now: memory stays flat."""
+        """The next pending deliveries by id (keyset), due now: memory stays flat. Those
+        whose donor unsubscribed or address was suppressed since the freeze are failed."""
         result = self.connection.execute(
             select(
                 Delivery.id,
@@ -316,12 +335,22 @@ class _Run:
             .order_by(Delivery.id)
             .limit(CHUNK)
         )
-        self.rows.extend(Recipient._make(row) for row in result)
-        self.connection.commit()
-        if self.rows:
-            self.last_id = self.rows[-1].id
-        else:
+        rows = [Recipient._make(row) for row in result]
+        if not rows:
+            self.connection.commit()
             self.exhausted = True
+            return
+        lapsed = set(
+            self.connection.scalars(
+                _DROP_LAPSED,
+                {"b_newsletter": self.newsletter_id, "b_first": rows[0].id, "b_last": rows[-1].id},
+            )
+        )
+        self.connection.commit()
+        self.skipped += len(lapsed)
+        self.failed += len(lapsed)
+        self.rows.extend(row for row in rows if row.id not in lapsed)
+        self.last_id = rows[-1].id
 
     # --- recording ----------------------------------------------------------------------
 
@@ -409,7 +438,7 @@ class _Run:
     def _finish(self) -> Outcome:
         """Sent when nothing is pending; else release the claim for a later run."""
         if self.paused:
-            return Outcome(self.sent, self.failed, paused=True)
+            return Outcome(self.sent, self.failed, paused=True, skipped=self.skipped)
         left = db.session.scalar(
             select(func.count()).where(
                 Delivery.newsletter_id == self.newsletter_id,
@@ -424,7 +453,9 @@ class _Run:
         )
         held = db.session.execute(update(_newsletters).where(*self._held()).values(values))
         db.session.commit()
-        return Outcome(self.sent, self.failed, paused=not held.rowcount, pending=left)
+        return Outcome(
+            self.sent, self.failed, paused=not held.rowcount, pending=left, skipped=self.skipped
+        )
 
 
 def suppress_hard_bounces(connection: Connection, emails: list[str], now: datetime) -> None:

@@ -11,10 +11,10 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from donors import consent
-from donors.models import Suppression
+from donors.models import Donor, Suppression, email_hash
 from legami.extensions import db
 from legami.timeutil import now_utc
-from mailing import audience, compose, sending
+from mailing import audience, compose, report, sending
 from mailing.models import (
     Delivery,
     Newsletter,
@@ -313,6 +313,87 @@ def test_a_pause_stops_the_send_and_resuming_skips_what_went_out(app, smtp):
     assert sending.send_due() == 40 - len(first)
     assert sorted(smtp.received()) == emails
     assert {row.status for row in deliveries(newsletter).values()} == {"sent"}
+
+
+def _lapse(withdrawn: str, suppressed: str) -> None:
+    """One donor withdraws consent (staff record it), another's address is suppressed."""
+    donor = db.session.scalar(select(Donor).where(Donor.email == withdrawn))
+    consent.withdraw(donor, "staff")
+    db.session.add(Suppression(email_hash=email_hash(suppressed), reason="complaint"))
+    db.session.commit()
+
+
+def _assert_lapsed(newsletter: Newsletter, withdrawn: str, suppressed: str) -> None:
+    rows = deliveries(newsletter)
+    for email, reason in ((withdrawn, audience.UNSUBSCRIBED), (suppressed, audience.SUPPRESSED)):
+        row = rows[email]
+        assert (row.status, row.last_error, row.attempts, row.sent_at) == (
+            "failed",
+            reason,
+            0,
+            None,
+        )
+    others = {row.status for email, row in rows.items() if email not in (withdrawn, suppressed)}
+    assert others == {"sent"}
+    db.session.refresh(newsletter)
+    assert newsletter.status == NewsletterStatus.SENT
+    assert sorted(report.report(newsletter).failures) == [
+        (audience.SUPPRESSED, 1),
+        (audience.UNSUBSCRIBED, 1),
+    ]
+
+
+def test_who_unsubscribes_or_is_suppressed_after_the_freeze_is_not_sent(app, smtp, monkeypatch):
+    emails = subscribers(6)
+    monkeypatch.setattr(sending, "CHUNK", 2)  # r002 and r003 make a chunk of their own
+    newsletter = scheduled_newsletter()
+    token = sending.claim(newsletter.id, now_utc())
+    assert len(deliveries(newsletter)) == 6  # frozen with both of them
+    _lapse(withdrawn="r002@example.org", suppressed="r003@example.org")
+
+    outcome = sending.run(newsletter.id, token)
+
+    assert (outcome.sent, outcome.failed, outcome.skipped, outcome.pending) == (4, 2, 2, 0)
+    assert sorted(smtp.received()) == [e for e in emails if e[:4] not in ("r002", "r003")]
+    _assert_lapsed(newsletter, "r002@example.org", "r003@example.org")
+
+
+def test_who_unsubscribes_while_a_send_is_paused_is_not_sent_on_resuming(app, smtp):
+    emails = subscribers(12)
+    app.config["NEWSLETTER_RATE_PER_MINUTE"] = 600
+    newsletter = scheduled_newsletter()
+    engine, newsletter_id = db.engine, newsletter.id
+
+    def pause_at_two(count):
+        if count == 2:
+            with engine.begin() as connection:
+                connection.execute(
+                    update(Newsletter)
+                    .where(Newsletter.id == newsletter_id)
+                    .values(status=NewsletterStatus.PAUSED)
+                )
+
+    smtp.on_message = pause_at_two
+    assert sending.run(newsletter.id, sending.claim(newsletter.id, now_utc())).paused
+    smtp.on_message = None
+    first = smtp.received()
+    waiting = sorted(
+        email for email, row in deliveries(newsletter).items() if row.status == "pending"
+    )
+    assert len(waiting) >= 2 and not set(waiting) & set(first)
+    _lapse(withdrawn=waiting[0], suppressed=waiting[-1])
+    db.session.execute(
+        update(Newsletter)
+        .where(Newsletter.id == newsletter.id)
+        .values(status=NewsletterStatus.SCHEDULED, scheduled_at=now_utc())
+    )
+    db.session.commit()
+
+    assert sending.send_due() == len(waiting) - 2
+
+    received = smtp.received()
+    assert sorted(received) == sorted(set(emails) - {waiting[0], waiting[-1]})  # each once
+    _assert_lapsed(newsletter, waiting[0], waiting[-1])
 
 
 def test_one_claim_wins_and_a_silent_sender_is_taken_over(app, smtp):
