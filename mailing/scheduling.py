@@ -10,12 +10,12 @@ Web processes only change rows. The scheduler process (`legami scheduler`, or em
 (`sync`): one date job `newsletter-<id>` at `scheduled_at` per scheduled newsletter, added,
 moved or removed as the rows change. A newsletter more than NEWSLETTER_GRACE_SECONDS past its
 time (no scheduler ran) becomes `late` and waits for staff to send it now or reschedule it;
-APScheduler's misfire grace is the same, so a stored job that old is skipped, not run.
+no sender claims it meanwhile (mailing.sending), and APScheduler's misfire grace is the same,
+so a stored job that old is skipped, not run.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -175,16 +175,12 @@ def _transition(newsletter: Newsletter, action: str, sources, user: User | None,
 # --- The scheduler process ----------------------------------------------------------------
 
 
-def grace() -> timedelta:
-    return timedelta(seconds=current_app.config["NEWSLETTER_GRACE_SECONDS"])
-
-
 def mark_late(now: datetime | None = None) -> list[int]:
     """Scheduled newsletters more than the grace period past their time wait for staff."""
     now = now or now_utc()
     late = db.session.scalars(
         update(Newsletter)
-        .where(Newsletter.status == S.SCHEDULED, Newsletter.scheduled_at < now - grace())
+        .where(Newsletter.status == S.SCHEDULED, Newsletter.scheduled_at < now - sending.grace())
         .values(status=S.LATE, updated_at=now)
         .returning(Newsletter.id)
         .execution_options(synchronize_session=False)
@@ -219,7 +215,7 @@ def sync(sched, now: datetime | None = None) -> None:
                 replace_existing=True,
                 coalesce=True,
                 max_instances=1,
-                misfire_grace_time=int(grace().total_seconds()),
+                misfire_grace_time=int(sending.grace().total_seconds()),
             )
     for stale in jobs:
         if stale.startswith("newsletter-"):

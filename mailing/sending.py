@@ -1,7 +1,8 @@
 """Sending a newsletter: claim it, then stream its pending deliveries over reused SMTP
 connections, recording each batch with a heartbeat.
 
-Claim: `claim()` moves a due `scheduled` newsletter to `sending` with a new claim token in
+Claim: `claim()` moves a `scheduled` newsletter due within NEWSLETTER_GRACE_SECONDS (later,
+mailing.scheduling.mark_late makes it `late` for staff) to `sending` with a new claim token in
 one compare-and-set UPDATE, and in that transaction freezes its Delivery rows (the first
 time only). A `sending` newsletter whose heartbeat is older than NEWSLETTER_LEASE_SECONDS
 (its sender died) is taken over the same way; so is one its sender released with retries
@@ -138,15 +139,26 @@ def _lease_cutoff(now: datetime) -> datetime:
     return now - timedelta(seconds=current_app.config["NEWSLETTER_LEASE_SECONDS"])
 
 
+def grace() -> timedelta:
+    """How late a scheduled newsletter may start; later, it waits for staff (`late`)."""
+    return timedelta(seconds=current_app.config["NEWSLETTER_GRACE_SECONDS"])
+
+
 def _claimable(now: datetime):
-    """Due `scheduled`, or `sending` with a dead sender, or released with a retry due."""
+    """Due `scheduled` within the grace period, or `sending` with a dead sender, or released
+    with a retry due. Past the grace, no caller starts it (interval job, stale date job, CLI):
+    it waits for mark_late and staff, as a send hours after its time may be wrong by then."""
     retry_due = exists().where(
         Delivery.newsletter_id == Newsletter.id,
         Delivery.status == DeliveryStatus.PENDING,
         or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
     )
     return or_(
-        and_(Newsletter.status == NewsletterStatus.SCHEDULED, Newsletter.scheduled_at <= now),
+        and_(
+            Newsletter.status == NewsletterStatus.SCHEDULED,
+            Newsletter.scheduled_at <= now,
+            Newsletter.scheduled_at >= now - grace(),
+        ),
         and_(
             Newsletter.status == NewsletterStatus.SENDING,
             or_(

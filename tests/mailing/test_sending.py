@@ -14,7 +14,7 @@ from donors import consent
 from donors.models import Donor, Suppression, email_hash
 from legami.extensions import db
 from legami.timeutil import now_utc
-from mailing import audience, compose, report, sending
+from mailing import audience, compose, report, scheduling, sending
 from mailing.models import (
     Delivery,
     Newsletter,
@@ -412,6 +412,32 @@ def test_one_claim_wins_and_a_silent_sender_is_taken_over(app, smtp):
     assert sending.run(newsletter.id, first) == sending.Outcome(0, 0, paused=True)
     assert sending.run(newsletter.id, second).sent == 2
     assert sorted(smtp.received()) == ["r000@example.org", "r001@example.org"]
+
+
+def _statuses(*rows: Newsletter) -> list[str]:
+    db.session.expire_all()
+    return [row.status for row in rows]
+
+
+def test_send_due_leaves_a_newsletter_past_the_grace_period_to_staff(app, smtp):
+    emails = subscribers(2)
+    long_ago = now_utc() - 2 * sending.grace()
+    overdue = scheduled_newsletter(scheduled_at=long_ago)  # and no sync job ran
+
+    assert sending.send_due() == 0
+
+    assert smtp.received() == []
+    assert _statuses(overdue) == ["scheduled"]
+    assert overdue.recipients_total is None  # not claimed: no audience frozen
+    # A send that started in time and whose sender died is resumed, however old its time.
+    stalled = scheduled_newsletter(title="Interrotta", scheduled_at=long_ago)
+    assert sending.claim(stalled.id, long_ago) is not None  # its heartbeat is as old
+    assert sending.send_due() == 2
+    assert sorted(smtp.received()) == emails
+    assert _statuses(overdue, stalled) == ["scheduled", "sent"]
+    # The sync job (or `legami mailing send-due`) then shows it to staff as late.
+    assert scheduling.mark_late() == [overdue.id]
+    assert _statuses(overdue) == ["late"]
 
 
 def test_without_smtp_url_the_outbox_gets_the_same_messages(app, tmp_path):
