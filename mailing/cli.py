@@ -6,7 +6,7 @@ from contextlib import ExitStack
 import click
 from flask.cli import with_appcontext
 
-from mailing import bounces, queue
+from mailing import bounces, queue, scheduling, sending
 
 
 @click.group("mailing", help="Mail queue and newsletters.")
@@ -19,6 +19,31 @@ def mailing_cli():
 def send_queued():
     """Send the queued mail that is due now."""
     click.echo(f"Sent {queue.send_due()} messages.")
+
+
+@mailing_cli.command("send-due")
+@with_appcontext
+def send_due():
+    """Send the newsletters that are due and resume those a stopped sender left, once (for a
+    cron install without `legami scheduler`). Those past the grace period become late."""
+    late = scheduling.mark_late()
+    runs = sending.run_due()
+    for run in runs:
+        outcome = run.outcome
+        line = (
+            f"Newsletter {run.newsletter_id} ({run.title}) "
+            f"{'resumed' if run.resumed else 'started'}: {outcome.sent} sent, "
+            f"{outcome.failed} failed ({outcome.skipped} unsubscribed or suppressed meanwhile), "
+            f"{outcome.pending} left for a later run"
+        )
+        click.echo(
+            line + ("; stopped: paused, cancelled or taken over." if outcome.paused else ".")
+        )
+    started = sum(not run.resumed for run in runs)
+    click.echo(
+        f"Newsletters: {started} started, {len(runs) - started} resumed, "
+        f"{len(late)} past the grace period marked late."
+    )
 
 
 @mailing_cli.command("process-bounces")

@@ -192,20 +192,35 @@ def claim(newsletter_id: int, now: datetime) -> str | None:
     return token
 
 
-def send_due(now: datetime | None = None) -> int:
-    """Claim and send every newsletter that is due (what the scheduler calls); returns how
-    many messages went out. Safe to run in several processes at once."""
+@dataclass(frozen=True)
+class DueRun:
+    newsletter_id: int
+    title: str
+    resumed: bool  # its audience was frozen before: a stopped, released or paused send
+    outcome: Outcome
+
+
+def run_due(now: datetime | None = None) -> list[DueRun]:
+    """Claim and send every newsletter that is due; the ones this process ran, with their
+    outcomes. Safe to run in several processes at once."""
     now = now or now_utc()
-    ids = db.session.scalars(
-        select(Newsletter.id).where(_claimable(now)).order_by(Newsletter.id)
+    due = db.session.execute(
+        select(Newsletter.id, Newsletter.title, Newsletter.recipients_total.is_not(None))
+        .where(_claimable(now))
+        .order_by(Newsletter.id)
     ).all()
     db.session.commit()
-    sent = 0
-    for newsletter_id in ids:
+    runs = []
+    for newsletter_id, title, resumed in due:
         token = claim(newsletter_id, now)
         if token is not None:
-            sent += run(newsletter_id, token).sent
-    return sent
+            runs.append(DueRun(newsletter_id, title, resumed, run(newsletter_id, token)))
+    return runs
+
+
+def send_due(now: datetime | None = None) -> int:
+    """`run_due`, as the scheduler calls it; returns how many messages went out."""
+    return sum(due.outcome.sent for due in run_due(now))
 
 
 def run(newsletter_id: int, token: str) -> Outcome:

@@ -440,6 +440,36 @@ def test_send_due_leaves_a_newsletter_past_the_grace_period_to_staff(app, smtp):
     assert _statuses(overdue) == ["late"]
 
 
+def test_the_send_due_command_sends_resumes_and_marks_late(app, smtp_server):
+    emails = subscribers(3)
+    due = scheduled_newsletter(title="Dovuta")
+    long_ago = now_utc() - 2 * sending.grace()
+    stalled = scheduled_newsletter(title="Interrotta", scheduled_at=long_ago)
+    sending.claim(stalled.id, long_ago)
+    overdue = scheduled_newsletter(title="Dimenticata", scheduled_at=long_ago)
+    consent.withdraw(db.session.scalar(select(Donor).where(Donor.email == emails[0])), "staff")
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["mailing", "send-due"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"Newsletter {due.id} (Dovuta) started: 2 sent, 0 failed "
+        "(0 unsubscribed or suppressed meanwhile), 0 left for a later run.",
+        f"Newsletter {stalled.id} (Interrotta) resumed: 2 sent, 1 failed "
+        "(1 unsubscribed or suppressed meanwhile), 0 left for a later run.",
+        "Newsletters: 1 started, 1 resumed, 1 past the grace period marked late.",
+    ]
+    received = [to for _, tos in smtp_server.envelopes for to in tos]
+    assert sorted(received) == sorted(emails[1:] * 2)
+    assert _statuses(due, stalled, overdue) == ["sent", "sent", "late"]
+    again = app.test_cli_runner().invoke(args=["mailing", "send-due"])
+    assert again.exit_code == 0
+    assert (
+        again.output == "Newsletters: 0 started, 0 resumed, 0 past the grace period marked late.\n"
+    )
+
+
 def test_without_smtp_url_the_outbox_gets_the_same_messages(app, tmp_path):
     app.config.update(SMTP_URL="", OUTBOX_FOLDER=str(tmp_path / "outbox"))
     emails = subscribers(3)
