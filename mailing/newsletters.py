@@ -7,7 +7,7 @@ donors have it, the rest must get the same mail, and its recipients are frozen.
 
 import re
 from collections import namedtuple
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -155,8 +155,12 @@ def _apply(newsletter: Newsletter, data: DraftData) -> None:
 
 def create(data: DraftData, user: User, campaign_update_id: int | None = None) -> Newsletter:
     """A new draft; Invalid (nothing stored) on bad input. The tracking choice is the
-    organisation's, copied now."""
+    organisation's, copied now, and so is its sender where the data leave it empty."""
     settings = db.session.get(MailSettings, data.organisation_id)
+    organisation = db.session.get(Organisation, data.organisation_id)
+    if organisation is not None:
+        defaults = sender_defaults(organisation)
+        data = replace(data, **{name: getattr(data, name) or defaults[name] for name in defaults})
     newsletter = Newsletter(
         status=NewsletterStatus.DRAFT,
         created_by_id=user.id,

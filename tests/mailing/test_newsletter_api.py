@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from legami.extensions import db
 from legami.models import ApiToken, AuditEntry
-from mailing.models import Newsletter
+from mailing.models import MailSettings, Newsletter
 from tests import factories
 
 
@@ -57,6 +57,21 @@ def test_create_list_and_schedule(client, staff):
     assert now.status_code == 200 and now.json["status"] == "scheduled"
     actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["newsletter.schedule", "newsletter.reschedule", "newsletter.reschedule"]
+
+
+def test_a_draft_without_a_sender_takes_the_organisations(client, staff):
+    org = factories.organisation(name="Legami ETS", email="info@legami.example")
+    db.session.add(MailSettings(organisation_id=org.id, reply_to="risposte@legami.example"))
+    db.session.commit()
+    default = client.post("/api/v1/newsletters", json=_draft(org.id), headers=staff).json
+    assert (default["from_name"], default["from_email"], default["reply_to"]) == (
+        "Legami ETS",
+        "info@legami.example",
+        "risposte@legami.example",
+    )
+    given = _draft(org.id, from_name="Notizie", from_email="notizie@legami.example")
+    chosen = client.post("/api/v1/newsletters", json=given, headers=staff).json
+    assert (chosen["from_name"], chosen["from_email"]) == ("Notizie", "notizie@legami.example")
 
 
 def test_bad_input_is_a_problem_and_stores_nothing(client, staff):
