@@ -2,6 +2,7 @@
 consent, are not forgotten and whose address is not suppressed; frozen when sending starts,
 and re-checked by the send (`lapsed`), as donors may unsubscribe while it goes out."""
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, case, exists, func, insert, literal, select, union
 
 from donors import segments
@@ -10,8 +11,13 @@ from donors.models import Donor
 from legami.extensions import db
 from mailing.models import Delivery, DeliveryStatus, Newsletter
 
+# Stored as the delivery's reason (beside SMTP servers' own texts); shown in staff's language.
 UNSUBSCRIBED = "unsubscribed after the audience was frozen"
 SUPPRESSED = "address suppressed after the audience was frozen"
+REASON_LABELS = {
+    UNSUBSCRIBED: _l("Unsubscribed after the audience was frozen"),
+    SUPPRESSED: _l("Address suppressed after the audience was frozen"),
+}
 
 # A donor whose language has no version of its own gets the Italian one.
 _LANGUAGE = case((func.lower(func.substr(Donor.language, 1, 2)) == "en", "en"), else_="it")

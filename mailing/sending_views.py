@@ -13,8 +13,8 @@ from legami.forms import choices
 from legami.models import Role
 from legami.timeutil import ROME
 from legami.validation import Invalid, apply_to_form
+from mailing import audience, scheduling
 from mailing import report as reporting
-from mailing import scheduling
 from mailing.models import Newsletter, NewsletterStatus
 
 bp = Blueprint("newsletter_sending", __name__, url_prefix="/staff/newsletters")
@@ -87,7 +87,12 @@ def status(newsletter_id: int):
 @roles_required(Role.STAFF)
 def report(newsletter_id: int):
     newsletter = _newsletter(newsletter_id)
-    return _page("report.html", newsletter, report=reporting.report(newsletter))
+    return _page(
+        "report.html",
+        newsletter,
+        report=reporting.report(newsletter),
+        reason_labels=audience.REASON_LABELS,
+    )
 
 
 _ACTIONS = {

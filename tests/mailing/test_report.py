@@ -9,7 +9,7 @@ from donors import consent
 from donors.models import ConsentEvent
 from legami.extensions import db
 from legami.timeutil import now_utc
-from mailing import report
+from mailing import audience, report
 from mailing.models import Delivery, Newsletter, NewsletterVersion
 from tests import factories
 
@@ -96,12 +96,25 @@ def test_unsubscribed_counts_withdrawals_between_this_send_and_the_next(app):
 def test_report_page_groups_failures_and_hides_engagement_unless_tracked(client, login):
     login("staff")
     quiet = sent_newsletter(track=False)
+    lapsed = factories.donor(email="lapsed@example.org")
+    db.session.add(
+        Delivery(
+            newsletter_id=quiet.id,
+            donor_id=lapsed.id,
+            email=lapsed.email,
+            status="failed",
+            last_error=audience.UNSUBSCRIBED,
+        )
+    )
+    db.session.commit()
     page = client.get(f"/staff/newsletters/{quiet.id}/report")
     assert page.status_code == 200
     html = page.text
     assert 'data-figure="sent">2<' in html and 'data-figure="bounced">1<' in html
     assert "550 mailbox unavailable</td><td>2<" in html
     assert "5.1.1 user unknown</td><td>1<" in html
+    # Legami's own reasons are labels in the staff member's language, not the stored code.
+    assert "Unsubscribed after the audience was frozen</td><td>1<" in html
     assert 'data-figure="opened"' not in html
     tracked = sent_newsletter(track=True)
     html = client.get(f"/staff/newsletters/{tracked.id}/report").text
