@@ -144,9 +144,14 @@ def store(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> Receipt:
         f"{receipt.number:06d}{variant.suffix}-{digest[:16]}.pdf"
     )
     _write_once(relative, data)
+    receipt_id = receipt.id
+    # The UPDATE opens a transaction of its own: on SQLite one that read before another
+    # process committed fails at once ("database is locked") when it comes to write, where a
+    # fresh one waits its turn (an annual run's workers store while the run issues).
+    db.session.commit()
     won = db.session.execute(
         update(Receipt)
-        .where(Receipt.id == receipt.id, path_column.is_(None))
+        .where(Receipt.id == receipt_id, path_column.is_(None))
         .values({path_column: relative, hash_column: digest})
     ).rowcount
     db.session.commit()
