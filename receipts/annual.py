@@ -216,19 +216,17 @@ def _start_worker(config: dict, instance_path: str) -> None:
     _worker.update(app=app, context=context)
 
 
-def render_batch(receipt_ids: list[int]) -> int:
-    """In a worker: store the PDFs of these receipts; returns how many were stored."""
-    stored = 0
+def render_batch(receipt_ids: list[int]) -> list[pdf.Written]:
+    """In a worker: write the PDFs of these receipts to their files. The run records them:
+    one process writing to the database, so workers never wait for (or starve on) its lock."""
+    written = []
     for receipt_id in receipt_ids:
         try:
-            pdf.store(db.session.get(Receipt, receipt_id))
+            written.append(pdf.write(db.session.get(Receipt, receipt_id)))
         except Exception:  # left to the scheduler's render_due
-            db.session.rollback()
-            log.exception("annual receipt %s: PDF not stored", receipt_id)
-        else:
-            stored += 1
+            log.exception("annual receipt %s: PDF not written", receipt_id)
     db.session.remove()
-    return stored
+    return written
 
 
 def _worker_config(app) -> dict:
@@ -280,7 +278,10 @@ def issue_annual(
             if progress:
                 progress(outcome.issued, total)
         for future in futures:
-            outcome.rendered += future.result()
+            written = future.result()
+            pdf.record(written)
+            db.session.commit()
+            outcome.rendered += len(written)
             if progress:
                 progress(outcome.issued + outcome.rendered, total)
     return outcome

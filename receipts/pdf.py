@@ -20,6 +20,7 @@ import os
 import tempfile
 import threading
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -126,15 +127,14 @@ def _write_once(relative: str, data: bytes) -> None:
     os.replace(temporary, target)
 
 
-def store(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> Receipt:
-    """Render and store one of the receipt's PDFs if not stored yet; commits.
+class Written(NamedTuple):
+    receipt_id: int
+    relative: str  # under the instance folder
+    digest: str  # SHA-256 of the file
 
-    Two processes may render at once: the one whose compare-and-set UPDATE lands first wins,
-    the other removes its file, and both then serve the winner's.
-    """
-    path_column, hash_column = variant.path_column, variant.hash_column
-    if getattr(receipt, path_column.key):
-        return receipt
+
+def write(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> Written:
+    """Render one of the receipt's PDFs to its file (named by its hash); no database write."""
     if variant is Variant.VOIDED and receipt.status != ReceiptStatus.VOIDED:
         raise ValueError("only a voided receipt has a voided copy")
     data = render(receipt, variant)
@@ -144,20 +144,37 @@ def store(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> Receipt:
         f"{receipt.number:06d}{variant.suffix}-{digest[:16]}.pdf"
     )
     _write_once(relative, data)
-    receipt_id = receipt.id
-    # The UPDATE opens a transaction of its own: on SQLite one that read before another
-    # process committed fails at once ("database is locked") when it comes to write, where a
-    # fresh one waits its turn (an annual run's workers store while the run issues).
-    db.session.commit()
-    won = db.session.execute(
-        update(Receipt)
-        .where(Receipt.id == receipt_id, path_column.is_(None))
-        .values({path_column: relative, hash_column: digest})
-    ).rowcount
+    return Written(receipt.id, relative, digest)
+
+
+def record(written: list[Written], variant: Variant = Variant.ORIGINAL) -> None:
+    """Record written files as the receipts' stored PDFs, where none is recorded yet (the
+    first to land wins; a loser's file is removed). Does not commit."""
+    path_column, hash_column = variant.path_column, variant.hash_column
+    for item in written:
+        landed = db.session.execute(
+            update(Receipt)
+            .where(Receipt.id == item.receipt_id, path_column.is_(None))
+            .values({path_column: item.relative, hash_column: item.digest})
+        ).rowcount
+        if not landed:
+            current = db.session.scalar(select(path_column).where(Receipt.id == item.receipt_id))
+            if current != item.relative:
+                (_storage() / item.relative).unlink(missing_ok=True)
+
+
+def store(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> Receipt:
+    """Render and store one of the receipt's PDFs if not stored yet; commits.
+
+    Two processes may render at once: the one whose compare-and-set UPDATE lands first wins,
+    the other removes its file, and both then serve the winner's.
+    """
+    if getattr(receipt, variant.path_column.key):
+        return receipt
+    written = write(receipt, variant)
+    record([written], variant)
     db.session.commit()
     db.session.refresh(receipt)
-    if not won and getattr(receipt, path_column.key) != relative:
-        (_storage() / relative).unlink(missing_ok=True)
     return receipt
 
 
