@@ -41,13 +41,12 @@ def update(organisation_id: int, data: dict, user: User | None) -> MailSettings:
             track_engagement=False,
         )
         db.session.add(settings)
-    changes = {
-        key: [getattr(settings, key), clean[key]]
-        for key in FIELDS
-        if getattr(settings, key) != clean[key]
-    }
-    for key in FIELDS:
-        setattr(settings, key, clean[key])
-    audit.record(user, "mailing.settings", f"organisation:{organisation_id}", changes=changes)
+    audit.record_update(
+        user,
+        "mailing.settings",
+        f"organisation:{organisation_id}",
+        settings,
+        {key: clean[key] for key in FIELDS},
+    )
     db.session.commit()
     return settings

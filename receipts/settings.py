@@ -64,15 +64,12 @@ def save(
         clean["signature"] = save_image(signature, "signature_image")
     if errors:
         raise Invalid(errors)
-    changes = {
-        key: [getattr(settings, key), clean[key]]
-        for key in FIELDS
-        if getattr(settings, key) != clean[key]
-    }
-    for key in FIELDS:
-        setattr(settings, key, clean[key])
-    audit.record(
-        user, "receipts.settings", f"organisation:{settings.organisation_id}", changes=changes
+    audit.record_update(
+        user,
+        "receipts.settings",
+        f"organisation:{settings.organisation_id}",
+        settings,
+        {key: clean[key] for key in FIELDS},
     )
     db.session.commit()
     return settings
