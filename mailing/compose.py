@@ -305,6 +305,12 @@ def _render_version(newsletter: Newsletter, version, blocks: dict) -> _Version:
             if newsletter.track_engagement
             else None
         ),
+        "logo_url": (
+            current_app.config["BASE_URL"]
+            + url_for("uploads.serve", name=newsletter.organisation.logo)
+            if newsletter.organisation.logo
+            else None
+        ),
     }
     page = render_template("mailing/newsletter/layout.html", body=Markup(body_html), **context)
     text = render_template("mailing/newsletter/layout.txt", body=body_text, **context)

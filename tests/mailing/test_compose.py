@@ -257,6 +257,16 @@ def test_rendering_reads_no_database_and_writes_wire_ready_bytes(app):
     assert parsed["Subject"] == "Novità per Anna"
 
 
+def test_the_header_shows_the_organisations_logo_when_it_has_one(app):
+    newsletter = _newsletter()
+    person = Recipient(1, None, "a@x.org", "", "it")
+    assert "/uploads/" not in _body(compose.prepare(newsletter).message(person), "html")
+    newsletter.organisation.logo = "3f2a9c.png"
+    db.session.commit()
+    page = _body(compose.prepare(newsletter).message(person), "html")
+    assert f'<img src="{current_app.config["BASE_URL"]}/uploads/3f2a9c.png"' in page
+
+
 @pytest.mark.parametrize(
     "subject",
     [
