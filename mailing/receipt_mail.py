@@ -101,17 +101,29 @@ def receipt_message(job: MailJob) -> EmailMessage | None:
         return None
     if not _ready(receipt) or _thank_you_pending(job.donation_id):
         raise queue.NotYet()
+    return _receipt_mail(
+        receipt,
+        _l("Your receipt %(number)s from %(org)s"),
+        "mailing/receipt.txt",
+    )
+
+
+def _receipt_mail(receipt: Receipt, subject, template: str, **context) -> EmailMessage:
+    """A receipt in a mail of its own, in the receipt's language, the PDF attached.
+    `subject` is a lazy string taking the receipt's number, the organisation and `context`."""
     donor = receipt.donor
     org = receipt.organisation
     with force_locale(receipt.language):
         message = EmailMessage()
         message["To"] = donor.email
         message["Reply-To"] = org.email
-        message["Subject"] = str(
-            _l("Your receipt %(number)s from %(org)s", number=receipt.display_number, org=org.name)
-        )
+        message["Subject"] = str(subject) % {
+            "number": receipt.display_number,
+            "org": org.name,
+            **context,
+        }
         message.set_content(
-            render_template("mailing/receipt.txt", receipt=receipt, donor=donor, org=org)
+            render_template(template, receipt=receipt, donor=donor, org=org, **context)
         )
     attach(message, receipt)
     return message
@@ -124,28 +136,12 @@ def annual_receipt_message(job: MailJob) -> EmailMessage | None:
         return None
     if not _ready(receipt):
         raise queue.NotYet()
-    donor = receipt.donor
-    org = receipt.organisation
-    year = receipt.snapshot["annual"]["year"]
-    with force_locale(receipt.language):
-        message = EmailMessage()
-        message["To"] = donor.email
-        message["Reply-To"] = org.email
-        message["Subject"] = str(
-            _l(
-                "Your annual receipt %(number)s for %(year)s from %(org)s",
-                number=receipt.display_number,
-                year=year,
-                org=org.name,
-            )
-        )
-        message.set_content(
-            render_template(
-                "mailing/annual_receipt.txt", receipt=receipt, donor=donor, org=org, year=year
-            )
-        )
-    attach(message, receipt)
-    return message
+    return _receipt_mail(
+        receipt,
+        _l("Your annual receipt %(number)s for %(year)s from %(org)s"),
+        "mailing/annual_receipt.txt",
+        year=receipt.snapshot["annual"]["year"],
+    )
 
 
 def _requeue_annual(receipt_id: int) -> None:
