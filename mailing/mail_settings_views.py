@@ -20,6 +20,7 @@ bp = Blueprint("newsletter_settings", __name__, url_prefix="/staff/newsletters/s
 @roles_required(Role.STAFF)
 def index():
     organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    db.session.scalars(select(MailSettings)).all()  # one query; the lookups below find them
     rows = [
         (org, newsletters.sender_defaults(org), db.session.get(MailSettings, org.id))
         for org in organisations

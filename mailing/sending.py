@@ -8,15 +8,15 @@ time only). A `sending` newsletter whose heartbeat is older than NEWSLETTER_LEAS
 (its sender died) is taken over the same way; so is one its sender released with retries
 waiting (heartbeat_at NULL) once a retry is due. Two schedulers: one wins, the other gets None.
 
-Run: the main thread reads pending deliveries by id in chunks, builds each message
-(mailing.compose) and hands it to NEWSLETTER_SMTP_CONNECTIONS threads (mailing.smtp_pool),
-which only talk SMTP. As each chunk is read, deliveries whose donor withdrew consent or
-whose address was suppressed since the freeze are failed with that reason, in one statement
-(mailing.audience.lapsed). The main thread records the threads' reports every
-NEWSLETTER_BATCH messages (or every second) in one transaction that also refreshes the
-heartbeat, guarded by the claim token: when that guard matches nothing (paused, cancelled,
-taken over) the run stops feeding, lets the threads finish the message in hand, records it
-and returns.
+Run: the main thread reads pending deliveries by id in chunks and hands them to
+NEWSLETTER_SMTP_CONNECTIONS threads (mailing.smtp_pool), each of which renders its
+recipients' messages (mailing.compose, no database) and sends them. As each chunk is read,
+deliveries whose donor withdrew consent or whose address was suppressed since the freeze are
+failed with that reason, in one statement (mailing.audience.lapsed). The main thread
+records the threads' reports every NEWSLETTER_BATCH messages (or every second) in one
+transaction that also refreshes the heartbeat, guarded by the claim token: when that guard
+matches nothing (paused, cancelled, taken over) the run stops feeding, lets the threads
+finish the message in hand, records it and returns.
 
 The guarantee at the SMTP boundary is at least once. A recipient still consenting is never
 skipped: a delivery leaves `pending` only once its outcome is committed. A recipient may get
