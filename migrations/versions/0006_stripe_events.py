@@ -1,0 +1,26 @@
+"""Stripe events: parked events, gifts needing review, dated refunds
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-05 17:30:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import legami.timeutil
+
+
+# revision identifiers, used by Alembic.
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
