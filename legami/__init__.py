@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from legami import params
 from legami.config import ROOT, load_config
 from legami.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -23,6 +24,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         static_folder=str(ROOT / "static"),
     )
     app.config.update(load_config(instance, config))
+    params.init_app(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

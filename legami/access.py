@@ -6,6 +6,7 @@ from flask import abort, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from legami import params
 from legami.extensions import db
 from legami.models import Role, User
 
@@ -17,8 +18,16 @@ def init_app(app, login_manager) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+    def load_user(session_id: str) -> User | None:
+        """`<id>:<session version>` (User.get_id); an older version is a session ended."""
+        user_id, _, version = session_id.partition(":")
+        try:
+            user = db.session.get(User, params.parse(user_id, params.ID, "user"))
+        except params.BadParameter:
+            return None
+        if user is None or not user.is_active or version != str(user.session_version):
+            return None
+        return user
 
     add_menu(app, _l("Organisations"), "staff.organisations", Role.TREASURER)
     add_menu(app, _l("Users"), "staff.users", Role.ADMIN)

@@ -1,10 +1,16 @@
-"""Staff accounts: creation, invitations, deactivation and password-setting links."""
+"""Staff accounts: creation, sign-in, invitations, deactivation and password-setting links.
+
+Signing in costs one password-hash check whatever the address: an unknown or inactive
+account is checked against a dummy hash, so the answer's timing tells nothing.
+"""
 
 import hashlib
+from functools import cache
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from legami import signals
 from legami.extensions import db
@@ -24,6 +30,20 @@ def normalise_email(email: str) -> str:
 
 def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("no account has this password")
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None, after one hash check."""
+    user = find_user(email)
+    if user is None or not user.is_active or not user.password_hash:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    return user if user.check_password(password) else None
 
 
 def create_user(email: str, roles, password: str | None = None, name: str = "") -> User:
@@ -63,7 +83,16 @@ def request_password_reset(email: str) -> None:
 
 
 def set_active(user: User, active: bool) -> None:
+    """Activate or deactivate; deactivating ends the user's sessions at once."""
     user.active = active
+    if not active:
+        user.end_sessions()
+    db.session.commit()
+
+
+def log_out(user: User) -> None:
+    """End every session of the user (a copied cookie stops working)."""
+    user.end_sessions()
     db.session.commit()
 
 

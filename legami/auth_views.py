@@ -20,15 +20,26 @@ def _safe_next(target: str | None) -> str:
     return url_for("staff.dashboard")
 
 
+def _login_account() -> str:
+    """The per-account limit's key: the e-mail tried, whatever the client's address."""
+    return "login:" + accounts.normalise_email(request.form.get("email", ""))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10/minute;60/hour", methods=["POST"])
+@limiter.limit(
+    "5/minute;20/hour",
+    key_func=_login_account,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code != 302,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("staff.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.find_user(form.email.data)
-        if user and user.is_active and user.check_password(form.password.data):
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         form.form_errors.append(_("Wrong e-mail or password."))
@@ -37,6 +48,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        accounts.log_out(current_user._get_current_object())
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

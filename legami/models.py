@@ -79,6 +79,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(String(5), default="it")
+    # Part of the login session's user id: bumping it ends every session of the user
+    # (logout, password change, deactivation), so a copied cookie stops working.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     roles: Mapped[list["UserRole"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="user"
@@ -87,6 +90,12 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self) -> None:
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def role_names(self) -> set[str]:
@@ -101,7 +110,9 @@ class User(UserMixin, db.Model):
         self.roles += [UserRole(role=r) for r in sorted(wanted - self.role_names)]
 
     def set_password(self, password: str) -> None:
+        """Set the password and end the user's other sessions."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

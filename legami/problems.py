@@ -4,6 +4,8 @@ from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from legami.params import BadParameter
+
 PROBLEM_TYPE = "about:blank"
 
 
@@ -43,6 +45,8 @@ PAGES = {
 def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if isinstance(exc, BadParameter):
+            return bad_parameter(exc)
         if not request.path.startswith("/api/"):
             if exc.code in PAGES:
                 title, message = PAGES[exc.code]
@@ -52,4 +56,14 @@ def init_app(app) -> None:
         response = problem(exc.code or 500, exc.name, exc.description or "")
         if exc.code == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="legami"'
+        if getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
         return response
+
+
+def bad_parameter(exc: BadParameter):
+    """A number out of bounds: 422 naming the field in the API, a 400 page elsewhere."""
+    if request.path.startswith("/api/"):
+        return validation_problem({exc.field: exc.description})
+    title = PAGES[400][0]
+    return render_template("error.html", code=400, title=title, message=exc.description), 400

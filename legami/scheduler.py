@@ -8,16 +8,20 @@ own claiming in the database, so two schedulers by mistake still do each piece o
 Interval jobs are defined in code and live in memory. Jobs at a date that must outlive a
 restart (a newsletter's send time) go to the `database` job store, a table of the app's
 database; they name their function by textual reference and find the app through
-`running_app()`, since a stored job cannot hold one.
+`running_app()`, since a stored job cannot hold one. That table is part of the models and
+created by a migration, never at start: any number of schedulers may start at once on a fresh
+database (APScheduler's own check-then-create races and kills the loser).
 """
 
 import threading
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
+from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import Column, Float, LargeBinary, Table, Unicode
 
 from legami.extensions import db
 from legami.timeutil import now_utc
@@ -29,6 +33,27 @@ JOBS_TABLE = "apscheduler_jobs"
 # The scheduler this process runs (at most one: job stores cannot be shared) and its app.
 _running: dict = {}
 _lock = threading.Lock()
+
+# APScheduler's job table, as its SQLAlchemyJobStore defines it (191: MySQL's key length, 25:
+# an 8-byte float), declared in the app's metadata so that migrations create it.
+jobs_table = Table(
+    JOBS_TABLE,
+    db.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
+
+
+class MigratedJobStore(SQLAlchemyJobStore):
+    """APScheduler's SQLAlchemy job store on the migrated table; it creates nothing at start."""
+
+    def __init__(self, engine):
+        super().__init__(engine=engine, tablename=JOBS_TABLE)
+        self.jobs_t = jobs_table
+
+    def start(self, scheduler, alias):
+        BaseJobStore.start(self, scheduler, alias)
 
 
 def add_job(app, job_id: str, func, seconds: int, start_now: bool = False) -> None:
@@ -43,7 +68,7 @@ def build(app, blocking: bool):
         timezone="UTC",
         jobstores={
             "default": MemoryJobStore(),
-            DATABASE_JOBSTORE: SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE),
+            DATABASE_JOBSTORE: MigratedJobStore(engine),
         },
     )
     for job_id, func, seconds, start_now in app.extensions.get("legami.jobs", []):
