@@ -17,6 +17,7 @@ STATUS = {
     Status.FAILED: _l("Failed"),
     Status.REFUNDED: _l("Refunded"),
     Status.CANCELLED: _l("Cancelled"),
+    Status.REVIEW: _l("Needs review"),
 }
 
 

@@ -28,6 +28,9 @@ class Status(enum.StrEnum):
     FAILED = "failed"
     REFUNDED = "refunded"
     CANCELLED = "cancelled"
+    # Paid at Stripe, but not the amount or currency Legami asked for: counted in no total
+    # until the treasurer resolves it (payments.webhooks).
+    REVIEW = "review"
 
 
 class Frequency(enum.StrEnum):
@@ -66,6 +69,8 @@ class RecurringGift(db.Model):
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The provider's time of the event that set `status`: older news never overrides it.
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     donor: Mapped[Donor] = relationship()
     campaign: Mapped[Campaign] = relationship()
 
@@ -84,6 +89,11 @@ class Donation(db.Model):
         CheckConstraint(
             "dispute_status IS NULL OR dispute_status IN ('open', 'won', 'lost')",
             name="dispute_status",
+        ),
+        CheckConstraint(
+            "status <> 'review'"
+            " OR (stripe_paid_cents IS NOT NULL AND stripe_paid_currency IS NOT NULL)",
+            name="review_says_what_was_paid",
         ),
         # The CRM's reads of succeeded gifts at scale (segments, giving figures, dashboard),
         # each answered from the index alone: gifts in a date range (with who, to what and
@@ -130,6 +140,9 @@ class Donation(db.Model):
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     stripe_charge_id: Mapped[str | None] = mapped_column(String(100), index=True)
     stripe_invoice_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # What Stripe says was paid, in its currency, when it is not what was asked (status review).
+    stripe_paid_cents: Mapped[int | None]
+    stripe_paid_currency: Mapped[str | None] = mapped_column(String(3))
     payment_reference: Mapped[str | None] = mapped_column(String(20), unique=True)
     show_name: Mapped[bool] = mapped_column(default=False)
     dedication: Mapped[str] = mapped_column(String(300), default="")
@@ -150,13 +163,35 @@ class Donation(db.Model):
         return self.amount_cents - self.refunded_cents
 
 
+class RefundStatus(enum.StrEnum):
+    """Stripe's refund states; pending, requires_action and succeeded hold the money back."""
+
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
 class Refund(db.Model):
+    """One refund, dated when it was made. A card gift's refund without a Stripe id is money
+    Stripe's charge total reported before the refund itself was known (payments.refunds)."""
+
     __tablename__ = "refunds"
-    __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        one_of("status", RefundStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), index=True)
     amount_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
+    status: Mapped[str] = mapped_column(
+        String(20), default=RefundStatus.SUCCEEDED, server_default=RefundStatus.SUCCEEDED.value
+    )
+    # When it failed or was canceled (the provider's time), giving the money back to the gift.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stripe_refund_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     reason: Mapped[str] = mapped_column(String(300), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -164,11 +199,21 @@ class Refund(db.Model):
     donation: Mapped[Donation] = relationship(back_populates="refunds")
 
 
+class EventState(enum.StrEnum):
+    APPLIED = "applied"
+    IGNORED = "ignored"
+    # About a gift Legami does not have yet (or not paid yet): applied when it appears.
+    PARKED = "parked"
+
+
 class PaymentEvent(db.Model):
-    """A provider event, stored once; its outcome says what it did."""
+    """A provider event, stored once; its state and outcome say what it did."""
 
     __tablename__ = "payment_events"
-    __table_args__ = (UniqueConstraint("provider", "event_id", name="uq_payment_events_event"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "event_id", name="uq_payment_events_event"),
+        one_of("state", EventState),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(20), default="stripe")
@@ -176,6 +221,13 @@ class PaymentEvent(db.Model):
     type: Mapped[str] = mapped_column(String(100), index=True)
     payload: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(300), default="")
+    state: Mapped[str] = mapped_column(
+        String(10), default=EventState.APPLIED, server_default=EventState.APPLIED.value
+    )
+    # A parked event's payment key (PaymentIntent, charge or invoice id) it waits for.
+    awaits: Mapped[str | None] = mapped_column(String(100), index=True)
+    # The provider's own time of the event (its `created`), by which news is ordered.
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
     donation: Mapped[Donation | None] = relationship()

@@ -107,3 +107,10 @@ def refund(donation: Donation, amount_cents: int, key: str) -> str:
     else:
         params["charge"] = donation.stripe_charge_id
     return client().v1.refunds.create(params=params, options={"idempotency_key": key}).id
+
+
+def invoice_with_payments(invoice_id: str) -> dict:
+    """The invoice and what paid it: `payments` (API 2025-03-31 and later) or, in earlier
+    versions, `payment_intent` and `charge`."""
+    invoice = client().v1.invoices.retrieve(invoice_id, params={"expand": ["payments"]})
+    return invoice.to_dict()

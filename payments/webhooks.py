@@ -1,31 +1,57 @@
 """Stripe webhooks: verified, stored once, applied as idempotent transitions.
 
-A repeated event id stops at the unique index (under concurrency too: the second insert waits
-for the first to commit, then fails). A handler that raises rolls everything back and the
-endpoint answers 500, so Stripe delivers the event again.
+What this module guarantees, for every API version Stripe may send (2022 to today):
+
+- Exactly once. A repeated event id stops at the unique index (under concurrency too: the
+  second insert waits for the first to commit, then fails). A handler that raises rolls
+  everything back and the endpoint answers 500, so Stripe delivers the event again.
+- Which gift. A PaymentIntent settles only the card gift that stored its id when Legami
+  created it (before the browser could confirm it); its metadata is never trusted, so no
+  PaymentIntent can settle a bank transfer or another gift. Events of connected accounts
+  (with `account`) are stored and ignored.
+- Monthly gifts. The payment behind a paid invoice is read where the API version puts it:
+  the invoice's `payments` (2025-03-31 and later, when expanded), `invoice_payment.paid`, or
+  the invoice's `charge` / `payment_intent` (earlier versions); failing all, from Stripe.
+- Nothing is dropped. A refund, dispute or invoice payment about a gift Legami does not have
+  yet (or has not been paid yet) is parked on the payment key it waits for, and applied, in
+  the events' own time order, in the transaction that creates or settles that gift. Parking
+  and settling take the same lock on the key (an advisory lock on PostgreSQL, the database's
+  write lock on SQLite), so a concurrent pair never misses each other.
+- What was asked is what was paid. A PaymentIntent, charge or invoice whose amount or
+  currency differs from the gift's puts it in review (payments.models.Status.REVIEW) with
+  what Stripe says was paid; its refunds are recorded as rows in Stripe's currency and it
+  counts in no total until the treasurer resolves it.
+- Refunds. Each refund is its own dated row (refund.created / refund.updated /
+  charge.refund.updated, and the list older versions put in charge.refunded); since
+  2022-11-15 charge.refunded only gives the total, and what no known refund explains is
+  recorded, dated, until its refund event names it (see payments.transitions).
+- Monthly states move forward by the event's own `created` time: a stopped gift stays
+  stopped, and older news (a failure before the last payment) changes nothing.
 """
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
 import stripe
-from sqlalchemy import bindparam, or_, select
+from flask import current_app
+from sqlalchemy import bindparam, or_, select, text, update
 
 from legami.extensions import db
 from legami.sql import upsert_insert
 from legami.timeutil import now_utc
-from payments import transitions
+from payments import stripe_gateway, transitions
 from payments.models import (
     Donation,
+    EventState,
     Frequency,
     Method,
     PaymentEvent,
     RecurringGift,
     RecurringStatus,
-    Refund,
+    Status,
 )
 
 TOLERANCE_SECONDS = 300
@@ -41,17 +67,39 @@ class Result:
     outcome: str
 
 
+@dataclass
+class Outcome:
+    """What an event did: its text for the treasurer, the gift, the signals to send, its
+    state and, when parked, the payment key it waits for."""
+
+    text: str
+    donation_id: int | None = None
+    pending: list = field(default_factory=list)
+    state: str = EventState.APPLIED
+    awaits: str | None = None
+
+
+def _ignored(text_: str, donation_id: int | None = None) -> Outcome:
+    return Outcome(f"ignored: {text_}", donation_id, state=EventState.IGNORED)
+
+
+def _parked(keys: list[str], what: str, donation_id: int | None = None) -> Outcome:
+    return Outcome(
+        f"parked: waits for {what} {keys[0]}", donation_id, state=EventState.PARKED, awaits=keys[0]
+    )
+
+
 def verify(payload: bytes, signature: str, secret: str) -> dict:
     """The event, if the Stripe-Signature header is right and fresh; BadWebhook otherwise."""
     if not secret:
         raise BadWebhook("STRIPE_WEBHOOK_SECRET is not configured")
     try:
-        text = payload.decode("utf-8")
-        stripe.WebhookSignature.verify_header(text, signature, secret, TOLERANCE_SECONDS)
+        text_ = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(text_, signature, secret, TOLERANCE_SECONDS)
     except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
         raise BadWebhook(f"signature: {exc}") from exc
     try:
-        event = json.loads(text)
+        event = json.loads(text_)
         event["id"], event["type"], event["data"]["object"]
     except (ValueError, KeyError, TypeError) as exc:
         raise BadWebhook("malformed event") from exc
@@ -71,6 +119,9 @@ def _store_statement(dialect: str):
             type=bindparam("b_type"),
             payload=bindparam("b_payload"),
             outcome=bindparam("b_outcome"),
+            state=bindparam("b_state"),
+            awaits=bindparam("b_awaits"),
+            occurred_at=bindparam("b_occurred"),
             donation_id=bindparam("b_donation"),
             received_at=bindparam("b_at"),
         )
@@ -86,10 +137,8 @@ def process(event: dict, payload: bytes) -> Result:
     twin, which waits for the first to commit) applies nothing new, because every
     transition is idempotent, then finds its id taken and rolls back.
     """
-    handler = HANDLERS.get(event["type"])
-    donation_id, outcome, pending = None, "ignored: not an event Legami acts on", []
-    if handler is not None:
-        donation_id, outcome, pending = handler(event["data"]["object"], _created(event))
+    created = _created(event)
+    outcome = _outcome(event, created)
     db.session.flush()
     row_id = (
         db.session.connection()
@@ -99,8 +148,11 @@ def process(event: dict, payload: bytes) -> Result:
                 "b_event": event["id"],
                 "b_type": str(event["type"])[:100],
                 "b_payload": payload.decode("utf-8"),
-                "b_outcome": outcome[:300],
-                "b_donation": donation_id,
+                "b_outcome": outcome.text[:300],
+                "b_state": outcome.state,
+                "b_awaits": outcome.awaits,
+                "b_occurred": created,
+                "b_donation": outcome.donation_id,
                 "b_at": now_utc(),
             },
         )
@@ -109,144 +161,295 @@ def process(event: dict, payload: bytes) -> Result:
     if row_id is None:
         db.session.rollback()
         return Result(duplicate=True, outcome="duplicate")
-    transitions.send(pending)
+    transitions.send(outcome.pending)
     db.session.commit()
-    return Result(duplicate=False, outcome=outcome)
+    return Result(duplicate=False, outcome=outcome.text)
+
+
+def _outcome(event: dict, created: datetime) -> Outcome:
+    if event.get("account"):
+        return _ignored(f"an event of connected account {str(event['account'])[:40]}")
+    handler = HANDLERS.get(event["type"])
+    if handler is None:
+        return _ignored("not an event Legami acts on")
+    obj = event["data"]["object"]
+    complete = COMPLETE.get(event["type"])
+    if complete is not None:
+        obj = complete(obj)  # may ask Stripe: before the transaction takes any lock
+    return handler(obj, created)
 
 
 def _id(value) -> str | None:
     """An expandable field: an id, or the object itself (as localstripe sends it)."""
-    return value.get("id") if isinstance(value, dict) else value
+    value = value.get("id") if isinstance(value, dict) else value
+    return value[:100] if isinstance(value, str) and value else None
 
 
 def _created(event: dict) -> datetime:
     created = event.get("created")
-    return datetime.fromtimestamp(created, UTC) if isinstance(created, int) else datetime.now(UTC)
+    return datetime.fromtimestamp(created, UTC) if isinstance(created, int) else now_utc()
 
 
-def _donation_id_for_intent(intent: dict) -> int | None:
-    """Ours, by the id we put in the metadata, checked against the PaymentIntent's id."""
-    metadata = intent.get("metadata") or {}
-    if str(metadata.get("donation_id", "")).isdigit():
-        return db.session.scalar(
-            select(Donation.id).where(
-                Donation.id == int(metadata["donation_id"]),
-                # NULL: the webhook overtook the commit that stores the intent's id.
-                or_(
-                    Donation.stripe_payment_intent_id == intent.get("id"),
-                    Donation.stripe_payment_intent_id.is_(None),
-                ),
+def _time(value, default: datetime) -> datetime:
+    return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else default
+
+
+def _currency(obj: dict) -> str:
+    return str(obj.get("currency") or "").upper()[:3]
+
+
+def _keys(*values: str | None) -> list[str]:
+    return [v for v in dict.fromkeys(values) if v]
+
+
+def _lock_keys(keys: list[str]) -> None:
+    """Serialise the events about these payment keys, in this transaction: an event parked
+    on a key and the gift that appears with it never miss each other."""
+    if db.engine.dialect.name == "postgresql":
+        for key in sorted(keys):
+            db.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
             )
-        )
-    return db.session.scalar(
-        select(Donation.id).where(Donation.stripe_payment_intent_id == intent.get("id"))
-    )
+    else:  # SQLite has one writer at a time: take the write lock before reading
+        db.session.execute(text("UPDATE payment_events SET state = state WHERE 1 = 0"))
 
 
-def _donation_for_intent(intent: dict) -> Donation | None:
-    donation_id = _donation_id_for_intent(intent)
+def _lock(donation_id: int | None) -> Donation | None:
     return transitions.lock(donation_id) if donation_id else None
 
 
-def _donation_for_charge(obj: dict) -> Donation | None:
-    """By the charge's PaymentIntent, else by the charge id (invoice payments)."""
+def _gift_for_payment(intent_id: str | None, charge_id: str | None) -> Donation | None:
     conditions = []
-    if obj.get("payment_intent"):
-        conditions.append(Donation.stripe_payment_intent_id == obj["payment_intent"])
-    charge_id = obj.get("charge") if obj.get("object") == "dispute" else obj.get("id")
+    if intent_id:
+        conditions.append(Donation.stripe_payment_intent_id == intent_id)
     if charge_id:
         conditions.append(Donation.stripe_charge_id == charge_id)
-    for condition in conditions:
-        donation_id = db.session.scalar(select(Donation.id).where(condition))
-        if donation_id:
-            return transitions.lock(donation_id)
-    return None
+    if not conditions:
+        return None
+    return _lock(db.session.scalar(select(Donation.id).where(or_(*conditions)).limit(1)))
 
 
-def on_intent_succeeded(intent: dict, created: datetime):
-    donation_id = _donation_id_for_intent(intent)
-    if donation_id is None:
-        return None, "no donation for this payment", []
-    received = intent.get("amount_received") or intent.get("amount")
-    pending = transitions.mark_succeeded(
-        donation_id,
-        when=created,
-        amount_cents=received,
-        currency=str(intent.get("currency", "")).upper(),
-        charge_id=_id(intent.get("latest_charge")),
-        intent_id=intent.get("id"),
-    )
-    if pending:
-        return donation_id, "succeeded", pending
-    donation = db.session.get(Donation, donation_id)
-    if donation.succeeded_at is not None:
-        return donation_id, "already succeeded", []
-    return donation_id, f"amount mismatch: {received} {intent.get('currency')}", []
-
-
-def on_intent_failed(intent: dict, created: datetime):
-    donation = _donation_for_intent(intent)
-    if donation is None:
-        return None, "no donation for this payment", []
-    transitions.mark_failed(donation)
-    return donation.id, f"payment failed; gift is {donation.status}", []
-
-
-def on_charge_refunded(charge: dict, created: datetime):
-    donation = _donation_for_charge(charge)
-    if donation is None:
-        return None, "no donation for this charge", []
-    pending = transitions.record_refunded_total(donation, int(charge.get("amount_refunded", 0)))
-    _record_refunds(donation, charge, created)
-    return donation.id, f"refunded {donation.refunded_cents} of {donation.amount_cents}", pending
-
-
-def _record_refunds(donation: Donation, charge: dict, created: datetime) -> None:
-    """A dated Refund row for each of the charge's refunds not recorded yet, so the tax
-    exports know the year the money went back. A staff refund stored its Stripe id when it
-    asked for it; the donation's row lock (taken above) keeps concurrent events in line."""
-    listed = (charge.get("refunds") or {}).get("data") or []
-    refunds = {
-        r["id"]: r
-        for r in listed
-        if r.get("id") and r.get("status") not in ("failed", "canceled") and r.get("amount")
-    }
-    if not refunds:
-        return
-    known = db.session.scalars(
-        select(Refund.stripe_refund_id).where(Refund.stripe_refund_id.in_(list(refunds)))
-    )
-    for refund_id in refunds.keys() - set(known):
-        refund = refunds[refund_id]
-        db.session.add(
-            Refund(
-                donation_id=donation.id,
-                amount_cents=int(refund["amount"]),
-                stripe_refund_id=refund_id,
-                reason=str(refund.get("reason") or "")[:300],
-                created_at=(
-                    datetime.fromtimestamp(refund["created"], UTC)
-                    if isinstance(refund.get("created"), int)
-                    else created
-                ),
+def _apply_parked(keys: list[str]) -> list:
+    """Apply the events parked on these keys, oldest first (by their own time); returns
+    their signals. Each runs its handler again, now that its gift is there."""
+    keys, pending, tried = _keys(*keys), [], []
+    while keys:
+        row = db.session.execute(
+            select(
+                PaymentEvent.id, PaymentEvent.type, PaymentEvent.payload, PaymentEvent.occurred_at
             )
+            .where(
+                PaymentEvent.state == EventState.PARKED.value,
+                PaymentEvent.awaits.in_(keys),
+                PaymentEvent.id.not_in(tried),
+            )
+            .order_by(PaymentEvent.occurred_at, PaymentEvent.id)
+            .limit(1)
+        ).first()
+        if row is None:
+            break
+        tried.append(row.id)
+        # Taken out of the queue first, so that its own handler never applies it again.
+        _update_event(row.id, state=EventState.APPLIED.value)
+        obj = json.loads(row.payload)["data"]["object"]
+        outcome = HANDLERS[row.type](obj, row.occurred_at or now_utc())
+        _update_event(
+            row.id,
+            state=outcome.state,
+            awaits=outcome.awaits,
+            outcome=outcome.text[:300],
+            donation_id=outcome.donation_id,
         )
+        pending += outcome.pending
+    return pending
 
 
-def on_dispute(dispute: dict, created: datetime):
-    donation = _donation_for_charge(dispute)
+def _update_event(event_row_id: int, **values) -> None:
+    db.session.execute(update(PaymentEvent).where(PaymentEvent.id == event_row_id).values(**values))
+
+
+# One-off card gifts ---------------------------------------------------------------------
+
+
+def on_intent_succeeded(intent: dict, created: datetime) -> Outcome:
+    intent_id = _id(intent.get("id"))
+    if intent_id is None:
+        return _ignored("a PaymentIntent without an id")
+    received = intent.get("amount_received") or intent.get("amount")
+    if not isinstance(received, int):
+        return _ignored("a PaymentIntent without its amount")
+    currency, charge_id = _currency(intent), _id(intent.get("latest_charge"))
+    donation_id, pending = transitions.succeed_intent(
+        intent_id, created, received, currency, charge_id
+    )
+    if donation_id is not None:
+        return Outcome("succeeded", donation_id, pending + _apply_parked([intent_id, charge_id]))
+    donation = _lock(_card_gift_id(intent_id))
     if donation is None:
-        return None, "no donation for this dispute", []
-    status = dispute.get("status", "")
-    state = {"won": "won", "lost": "lost", "warning_closed": "won"}.get(status, "open")
+        return _not_ours(intent)
+    if donation.succeeded_at is not None:
+        return Outcome(f"already {donation.status}", donation.id)
+    pending = transitions.mark_review(donation, received, currency, created, charge_id)
+    return Outcome(
+        _review_text(received, currency, donation),
+        donation.id,
+        pending + _apply_parked([intent_id, charge_id]),
+    )
+
+
+def _card_gift_id(intent_id: str | None) -> int | None:
+    if not intent_id:
+        return None
+    return db.session.scalar(
+        select(Donation.id).where(
+            Donation.stripe_payment_intent_id == intent_id, Donation.method == Method.CARD.value
+        )
+    )
+
+
+def _not_ours(intent: dict) -> Outcome:
+    claimed = str((intent.get("metadata") or {}).get("donation_id", ""))[:20]
+    if claimed:
+        return _ignored(f"not the PaymentIntent Legami made for gift {claimed}")
+    return _ignored("no gift for this PaymentIntent")
+
+
+def _review_text(paid, currency: str, donation: Donation) -> str:
+    return (
+        f"needs review: paid {paid} {currency}, asked {donation.amount_cents} {donation.currency}"
+    )
+
+
+def on_intent_failed(intent: dict, created: datetime) -> Outcome:
+    donation = _lock(_card_gift_id(_id(intent.get("id"))))
+    if donation is None:
+        return _not_ours(intent)
+    transitions.mark_failed(donation)
+    return Outcome(f"payment failed; gift is {donation.status}", donation.id)
+
+
+# Refunds and disputes -------------------------------------------------------------------
+
+
+def _settle_by_charge(donation: Donation, charge: dict, created: datetime) -> list:
+    """A charge refunded or disputed was paid: it settles a gift still waiting for its
+    PaymentIntent's success, if it is the amount and currency asked for (else review)."""
+    paid = charge.get("amount")
+    when = _time(charge.get("created"), created)
+    intent_id, charge_id = _id(charge.get("payment_intent")), _id(charge.get("id"))
+    pending = []
+    if isinstance(paid, int):
+        pending = transitions.mark_succeeded(
+            donation.id,
+            when=when,
+            amount_cents=paid,
+            currency=_currency(charge) or None,
+            charge_id=charge_id,
+            intent_id=intent_id,
+        )
+    if not pending:
+        transitions.mark_review(
+            transitions.lock(donation.id), int(paid or 0), _currency(charge), when, charge_id
+        )
+    return pending + _apply_parked([intent_id, charge_id])
+
+
+def on_charge_refunded(charge: dict, created: datetime) -> Outcome:
+    intent_id, charge_id = _id(charge.get("payment_intent")), _id(charge.get("id"))
+    keys = _keys(intent_id, charge_id)
+    if not keys:
+        return _ignored("a charge without an id")
+    _lock_keys(keys)
+    donation = _gift_for_payment(intent_id, charge_id)
+    if donation is None:
+        return _parked(keys, "the gift of payment")
+    pending = []
+    if donation.succeeded_at is None:
+        pending += _settle_by_charge(donation, charge, created)
+        donation = transitions.lock(donation.id)
+    listed = (charge.get("refunds") or {}).get("data")
+    if isinstance(listed, list):
+        pending += transitions.record_stripe_refunds(donation, listed, created)
+    refunded = charge.get("amount_refunded")
+    if isinstance(refunded, int):
+        currency = _currency(charge) or donation.currency
+        pending += transitions.record_charge_total(donation, refunded, currency, created)
+    return Outcome(_refund_text(donation), donation.id, pending)
+
+
+def _refund_text(donation: Donation) -> str:
+    if donation.status == Status.REVIEW:
+        return f"refund recorded on a gift in review (paid {donation.stripe_paid_cents})"
+    return f"refunded {donation.refunded_cents} of {donation.amount_cents}"
+
+
+def on_refund(refund: dict, created: datetime) -> Outcome:
+    """refund.created / refund.updated / refund.failed and charge.refund.updated: a refund,
+    made by Legami or in Stripe's dashboard, with its state."""
+    intent_id, charge_id = _id(refund.get("payment_intent")), _id(refund.get("charge"))
+    keys = _keys(intent_id, charge_id)
+    if not keys or not _id(refund.get("id")):
+        return _ignored("a refund without its payment")
+    _lock_keys(keys)
+    donation = _gift_for_payment(intent_id, charge_id)
+    if donation is None or donation.succeeded_at is None:
+        return _parked(keys, "the payment", donation.id if donation else None)
+    pending = transitions.record_stripe_refunds(donation, [refund], created)
+    return Outcome(_refund_text(donation), donation.id, pending)
+
+
+DISPUTE_STATES = {"won": "won", "lost": "lost", "warning_closed": "won"}
+
+
+def on_dispute(dispute: dict, created: datetime) -> Outcome:
+    intent_id, charge_id = _id(dispute.get("payment_intent")), _id(dispute.get("charge"))
+    keys = _keys(intent_id, charge_id)
+    if not keys:
+        return _ignored("a dispute without its payment")
+    _lock_keys(keys)
+    donation = _gift_for_payment(intent_id, charge_id)
+    if donation is None or donation.succeeded_at is None:
+        return _parked(keys, "the payment", donation.id if donation else None)
+    state = DISPUTE_STATES.get(dispute.get("status", ""), "open")
     pending = transitions.record_dispute(donation, state)
-    return donation.id, f"dispute {state}", pending
+    return Outcome(f"dispute {state}", donation.id, pending)
+
+
+# Monthly gifts --------------------------------------------------------------------------
 
 
 def _subscription_id(invoice: dict) -> str | None:
-    # Newer API versions moved it under parent.subscription_details.
+    # 2025-03-31 moved it under parent.subscription_details.
     parent = (invoice.get("parent") or {}).get("subscription_details") or {}
-    return invoice.get("subscription") or parent.get("subscription")
+    return _id(invoice.get("subscription")) or _id(parent.get("subscription"))
+
+
+def _invoice_payment(invoice: dict) -> tuple[str | None, str | None]:
+    """(PaymentIntent, charge) that paid the invoice, where this API version puts them."""
+    payments = (invoice.get("payments") or {}).get("data") or []
+    for paid in sorted(payments, key=lambda p: p.get("status") != "paid"):
+        payment = paid.get("payment") or {}
+        intent_id, charge_id = _id(payment.get("payment_intent")), _id(payment.get("charge"))
+        if intent_id or charge_id:
+            return intent_id, charge_id
+    return _id(invoice.get("payment_intent")), _id(invoice.get("charge"))
+
+
+def complete_invoice(invoice: dict) -> dict:
+    """A paid invoice that does not say which payment paid it (2025-03-31 and later, with
+    `payments` not expanded) is completed from Stripe, before any lock is taken. Without
+    Stripe keys (or if Stripe does not know it) it stays as it is: invoice_payment.paid
+    will name the payment."""
+    if any(_invoice_payment(invoice)) or not invoice.get("amount_paid"):
+        return invoice
+    if not current_app.config.get("STRIPE_SECRET_KEY") or not _id(invoice.get("id")):
+        return invoice
+    try:
+        found = stripe_gateway.invoice_with_payments(invoice["id"])
+    except stripe.InvalidRequestError:
+        return invoice
+    extra = ("payments", "payment_intent", "charge")
+    return {**invoice, **{k: found[k] for k in extra if found.get(k)}}
 
 
 def _recurring(subscription_id: str | None) -> RecurringGift | None:
@@ -256,48 +459,111 @@ def _recurring(subscription_id: str | None) -> RecurringGift | None:
         select(RecurringGift)
         .where(RecurringGift.stripe_subscription_id == subscription_id)
         .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
-def on_invoice_paid(invoice: dict, created: datetime):
-    gift = _recurring(_subscription_id(invoice))
+def _move(gift: RecurringGift, state: str, when: datetime) -> bool:
+    """The gift's state, unless this news is older than the last applied (at the same
+    second, the later delivery wins); a stopped gift stays stopped."""
+    last = gift.status_changed_at
+    if gift.status == RecurringStatus.CANCELLED or (last is not None and when < last):
+        return False
+    gift.status, gift.status_changed_at = state, when
+    if state == RecurringStatus.CANCELLED:
+        gift.cancelled_at = when
+    return True
+
+
+def on_invoice_paid(invoice: dict, created: datetime) -> Outcome:
+    invoice_id, subscription_id = _id(invoice.get("id")), _subscription_id(invoice)
+    if invoice_id is None or subscription_id is None:
+        return _ignored("not an invoice of a subscription")
+    paid = invoice.get("amount_paid")
+    if not isinstance(paid, int) or paid <= 0:
+        return _ignored("nothing paid on this invoice")
+    intent_id, charge_id = _invoice_payment(invoice)
+    keys = _keys(invoice_id, intent_id, charge_id, subscription_id)
+    _lock_keys(keys)
+    gift = _recurring(subscription_id)
     if gift is None:
-        return None, "no monthly gift for this invoice", []
-    if invoice.get("amount_paid", 0) <= 0:
-        return None, "nothing paid on this invoice", []
-    gift.status = RecurringStatus.ACTIVE
+        return _parked([subscription_id], "the monthly gift of subscription")
+    moved = _move(gift, RecurringStatus.ACTIVE, created)
     donation_id = db.session.scalar(
-        select(Donation.id).where(Donation.stripe_invoice_id == invoice["id"])
+        select(Donation.id).where(Donation.stripe_invoice_id == invoice_id)
     )
-    if donation_id is None:
-        donation = Donation(
-            campaign_id=gift.campaign_id,
-            organisation_id=gift.campaign.organisation_id,
-            donor_id=gift.donor_id,
-            recurring_gift=gift,
-            amount_cents=int(invoice["amount_paid"]),
-            currency=str(invoice.get("currency", "eur")).upper(),
-            method=Method.CARD,
-            frequency=Frequency.MONTHLY,
-            stripe_invoice_id=invoice["id"],
-            stripe_charge_id=_id(invoice.get("charge")),
-            stripe_payment_intent_id=_id(invoice.get("payment_intent")),
-        )
-        db.session.add(donation)
-        db.session.flush()
-    else:
+    if donation_id is not None:
         donation = transitions.lock(donation_id)
-    pending = transitions.mark_succeeded(donation.id, when=created)
-    return donation.id, "monthly gift received" if pending else "already received", pending
+        _link(donation, intent_id, charge_id)
+        pending = _apply_parked(keys)
+        return Outcome("already received", donation_id, pending)
+    when = _time((invoice.get("status_transitions") or {}).get("paid_at"), created)
+    currency = _currency(invoice)
+    donation = Donation(
+        campaign_id=gift.campaign_id,
+        organisation_id=gift.campaign.organisation_id,
+        donor_id=gift.donor_id,
+        recurring_gift=gift,
+        amount_cents=gift.amount_cents,
+        currency=gift.currency,
+        method=Method.CARD,
+        frequency=Frequency.MONTHLY,
+        stripe_invoice_id=invoice_id,
+    )
+    db.session.add(donation)
+    _link(donation, intent_id, charge_id)
+    db.session.flush()
+    if (paid, currency) == (gift.amount_cents, gift.currency):
+        pending = transitions.mark_succeeded(donation.id, when=when)
+        text_ = "monthly gift received" + ("" if moved else f"; gift stays {gift.status}")
+    else:
+        pending = transitions.mark_review(donation, paid, currency, when)
+        text_ = _review_text(paid, currency, donation)
+    return Outcome(text_, donation.id, pending + _apply_parked(keys))
 
 
-def on_invoice_failed(invoice: dict, created: datetime):
-    gift = _recurring(_subscription_id(invoice))
+def _link(donation: Donation, intent_id: str | None, charge_id: str | None) -> None:
+    """Give a monthly gift the payment that paid its invoice, once, if no other gift has it."""
+    if intent_id and donation.stripe_payment_intent_id is None:
+        taken = db.session.scalar(
+            select(Donation.id).where(Donation.stripe_payment_intent_id == intent_id)
+        )
+        if taken is None:
+            donation.stripe_payment_intent_id = intent_id
+    if charge_id and donation.stripe_charge_id is None:
+        donation.stripe_charge_id = charge_id
+
+
+def on_invoice_payment_paid(payment: dict, created: datetime) -> Outcome:
+    """invoice_payment.paid (2025-03-31 and later): which PaymentIntent or charge paid which
+    invoice."""
+    invoice_id = _id(payment.get("invoice"))
+    paid = payment.get("payment") or {}
+    intent_id, charge_id = _id(paid.get("payment_intent")), _id(paid.get("charge"))
+    if invoice_id is None or not (intent_id or charge_id):
+        return _ignored("an invoice payment without its invoice or payment")
+    keys = _keys(invoice_id, intent_id, charge_id)
+    _lock_keys(keys)
+    donation = _lock(
+        db.session.scalar(select(Donation.id).where(Donation.stripe_invoice_id == invoice_id))
+    )
+    if donation is None:
+        return _parked([invoice_id], "the monthly gift of invoice")
+    _link(donation, intent_id, charge_id)
+    db.session.flush()
+    return Outcome("payment of the monthly gift noted", donation.id, _apply_parked(keys))
+
+
+def on_invoice_failed(invoice: dict, created: datetime) -> Outcome:
+    subscription_id = _subscription_id(invoice)
+    gift = _recurring(subscription_id)
     if gift is None:
-        return None, "no monthly gift for this invoice", []
-    if gift.status != RecurringStatus.CANCELLED:
-        gift.status = RecurringStatus.PAST_DUE
-    return None, f"monthly payment failed; gift {gift.token[:6]} past due", []
+        return _ignored("no monthly gift for this invoice")
+    moved = _move(gift, RecurringStatus.PAST_DUE, created)
+    pending = _apply_parked([subscription_id])
+    if moved:
+        return Outcome(f"monthly payment failed; gift {gift.token[:6]} past due", pending=pending)
+    return Outcome(f"older than the gift's state; gift stays {gift.status}", pending=pending)
 
 
 SUBSCRIPTION_STATES = {
@@ -311,31 +577,39 @@ SUBSCRIPTION_STATES = {
 }
 
 
-def on_subscription_changed(subscription: dict, created: datetime):
-    gift = _recurring(subscription.get("id"))
+def on_subscription_changed(subscription: dict, created: datetime) -> Outcome:
+    subscription_id = _id(subscription.get("id"))
+    gift = _recurring(subscription_id)
     if gift is None:
-        return None, "no monthly gift for this subscription", []
-    if gift.status == RecurringStatus.CANCELLED:
-        return None, "monthly gift already cancelled", []
-    state = SUBSCRIPTION_STATES.get(subscription.get("status", ""), gift.status)
-    gift.status = state
-    if state == RecurringStatus.CANCELLED:
-        gift.cancelled_at = created
-    return None, f"monthly gift {state}", []
+        return _ignored("no monthly gift for this subscription")
+    state = SUBSCRIPTION_STATES.get(subscription.get("status", ""))
+    moved = state is not None and _move(gift, state, created)
+    pending = _apply_parked([subscription_id])
+    return Outcome(
+        f"monthly gift {state}" if moved else f"monthly gift stays {gift.status}", pending=pending
+    )
 
 
-def on_subscription_deleted(subscription: dict, created: datetime):
+def on_subscription_deleted(subscription: dict, created: datetime) -> Outcome:
     return on_subscription_changed({**subscription, "status": "canceled"}, created)
 
 
-HANDLERS: dict[str, Callable] = {
+HANDLERS: dict[str, Callable[[dict, datetime], Outcome]] = {
     "payment_intent.succeeded": on_intent_succeeded,
     "payment_intent.payment_failed": on_intent_failed,
     "charge.refunded": on_charge_refunded,
+    "charge.refund.updated": on_refund,
+    "refund.created": on_refund,
+    "refund.updated": on_refund,
+    "refund.failed": on_refund,
     "charge.dispute.created": on_dispute,
+    "charge.dispute.updated": on_dispute,
     "charge.dispute.closed": on_dispute,
     "invoice.paid": on_invoice_paid,
+    "invoice_payment.paid": on_invoice_payment_paid,
     "invoice.payment_failed": on_invoice_failed,
     "customer.subscription.updated": on_subscription_changed,
     "customer.subscription.deleted": on_subscription_deleted,
 }
+# Run before the transaction: they may ask Stripe for what the event leaves out.
+COMPLETE: dict[str, Callable[[dict], dict]] = {"invoice.paid": complete_invoice}
