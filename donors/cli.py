@@ -8,7 +8,9 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from donors import importing
-from donors.import_presets import PRESETS, TIMEZONES, header_key
+from donors.import_files import read_file
+from donors.import_plan import describe
+from donors.import_presets import PRESETS, ROW_STATUSES, TIMEZONES, header_key
 from donors.models import ImportOutcome
 from legami.extensions import db
 from legami.validation import Invalid
@@ -19,7 +21,7 @@ def donors_cli():
     pass
 
 
-def _mapping(job, overrides: str | None, consent_all: bool | None, timezone: str | None) -> dict:
+def _mapping(job, overrides: str | None, status: str | None, timezone: str | None) -> dict:
     """The preset's mapping, with columns named in `overrides` ({"header": "target"}) changed."""
     mapping = dict(job.mapping)
     if overrides:
@@ -27,7 +29,7 @@ def _mapping(job, overrides: str | None, consent_all: bool | None, timezone: str
             chosen = {header_key(k): v for k, v in json.loads(overrides).items()}
         except (ValueError, AttributeError) as exc:
             raise click.BadParameter('a JSON object such as {"E-mail": "email"}') from exc
-        headers, _ = importing.read_file(importing.stored_file(job))
+        headers, _ = read_file(importing.stored_file(job))
         unknown = set(chosen) - {header_key(h) for h in headers}
         if unknown:
             raise click.BadParameter(f"no such column: {', '.join(sorted(unknown))}")
@@ -35,8 +37,8 @@ def _mapping(job, overrides: str | None, consent_all: bool | None, timezone: str
             chosen.get(header_key(h), target)
             for h, target in zip(headers, mapping["columns"], strict=True)
         ]
-    if consent_all is not None:
-        mapping["consent_all"] = consent_all
+    if status:
+        mapping["status"] = status
     if timezone:
         mapping["timezone"] = timezone
     return mapping
@@ -48,28 +50,30 @@ def _mapping(job, overrides: str | None, consent_all: bool | None, timezone: str
 @click.option("--dry-run", is_flag=True, help="Report what would happen; change nothing.")
 @click.option("--mapping", "overrides", help='Columns to map otherwise: {"Header": "target"}.')
 @click.option(
-    "--consent-all/--no-consent-all",
-    default=None,
-    help="Every row has newsletter consent (default: yes for a Mailchimp subscribed export).",
+    "--status",
+    type=click.Choice(sorted(ROW_STATUSES)),
+    help="What every row is: subscribed (consents), unsubscribed, cleaned (bounced), or rows "
+    "(each row's columns say). Default: a Mailchimp export's status, else rows.",
 )
 @click.option("--timezone", type=click.Choice(sorted(TIMEZONES)), help="Zone of times without one.")
 @click.option("--verbose", "-v", is_flag=True, help="List every row, not only the rejected.")
 @with_appcontext
-def import_command(file, preset, dry_run, overrides, consent_all, timezone, verbose):
+def import_command(file, preset, dry_run, overrides, status, timezone, verbose):
     """Import donors from a CSV or XLSX file (matched by e-mail; importing again is harmless)."""
     with force_locale("en"):  # the language of the rest of the command line
-        _import(file, preset, dry_run, overrides, consent_all, timezone, verbose)
+        _import(file, preset, dry_run, overrides, status, timezone, verbose)
 
 
-def _import(file, preset, dry_run, overrides, consent_all, timezone, verbose):
+def _import(file, preset, dry_run, overrides, status, timezone, verbose):
     try:
-        job = importing.create_job(file.name, file.read_bytes(), preset, None)
+        with file.open("rb") as upload:
+            job = importing.create_job(file.name, upload, preset, None)
         db.session.commit()  # kept like an upload: its columns can still be chosen on the web
-        importing.set_mapping(job, _mapping(job, overrides, consent_all, timezone))
+        importing.set_mapping(job, _mapping(job, overrides, status, timezone))
     except Invalid as invalid:
         raise click.ClickException(" ".join(str(m) for m in invalid.errors.values())) from invalid
     db.session.commit()
-    headers, _ = importing.read_file(importing.stored_file(job))
+    headers, _ = read_file(importing.stored_file(job))
     for header, target in zip(headers, job.mapping["columns"], strict=True):
         click.echo(f"  {header or '?'} -> {target}")
     label = "Checking" if dry_run else "Importing"
@@ -86,4 +90,4 @@ def _import(file, preset, dry_run, overrides, consent_all, timezone, verbose):
     )
     shown = importing.rows_query(job.id, dry_run, None if verbose else ImportOutcome.REJECT)
     for row in db.session.scalars(shown):
-        click.echo(f"  row {row.row_number} {row.outcome}: {importing.describe(row.reason)}")
+        click.echo(f"  row {row.row_number} {row.outcome}: {describe(row.reason)}")

@@ -4,7 +4,8 @@ report-back opt-out, unsubscribe links, and who may receive which mail.
 `Donor.newsletter_consent` is the current state; `ConsentEvent` rows are its history: when,
 how (source), from which IP and under which privacy notice version. An unsubscribe link also
 leaves a hashed `Suppression`, so no import or staff entry can subscribe the address again;
-only the person lifts it, by confirming a new double opt-in.
+only the person lifts it, by confirming a new double opt-in. Imports record consent in bulk
+(`grant_many`, `withdraw_many`, `suppress_many`): they never subscribe a suppressed address.
 
 The functions add to the session; the caller commits.
 """
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import ColumnElement, String, delete, event, exists, select, update
+from sqlalchemy import ColumnElement, String, delete, event, exists, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -364,16 +365,54 @@ def unsubscribe(donor: Donor, purpose: str, ip: str) -> bool:
     withdrawn = withdraw(donor, ConsentSource.UNSUBSCRIBE, ip=ip) is not None
     if donor.is_erased:  # forgotten: already suppressed under its real address
         return withdrawn
-    suppressed = db.session.execute(
-        upsert_insert(Suppression.__table__)
-        .values(
-            email_hash=email_hash(donor.email),
-            reason=SuppressionReason.UNSUBSCRIBE,
-            created_at=now_utc(),
-        )
-        .on_conflict_do_nothing(index_elements=["email_hash"])
-    ).rowcount
+    suppressed = suppress_many([(donor.email, SuppressionReason.UNSUBSCRIBE, now_utc())])
     return withdrawn or bool(suppressed)
+
+
+# --- Imports: in bulk ---------------------------------------------------------------------
+
+
+def suppress_many(entries: list[tuple[str, str, datetime]]) -> int:
+    """Suppress each (normalised address, reason, since); an address already suppressed
+    keeps its reason and date. Returns how many were new (exact for a single entry)."""
+    if not entries:
+        return 0
+    return db.session.execute(
+        upsert_insert(Suppression.__table__).on_conflict_do_nothing(index_elements=["email_hash"]),
+        [
+            {"email_hash": email_hash(email), "reason": reason, "created_at": since}
+            for email, reason, since in entries
+        ],
+    ).rowcount
+
+
+def grant_many(donor_ids: list[int]) -> set[int]:
+    """Newsletter consent for these donors, except the forgotten and those whose address is
+    suppressed (checked in the same statement); returns those who got it."""
+    if not donor_ids:
+        return set()
+    granted = db.session.execute(
+        update(Donor)
+        .where(Donor.id.in_(donor_ids), Donor.erased_at.is_(None), ~suppressed(Donor.email))
+        .values(newsletter_consent=True)
+        .returning(Donor.id),
+        execution_options={"synchronize_session": False},
+    )
+    return set(granted.scalars())
+
+
+def withdraw_many(donor_ids: list[int]) -> None:
+    if donor_ids:
+        db.session.execute(
+            update(Donor).where(Donor.id.in_(donor_ids)).values(newsletter_consent=False),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def record_many(events: list[dict]) -> None:
+    """ConsentEvent rows as given (each dict with the same keys): an import's history."""
+    if events:
+        db.session.execute(insert(ConsentEvent.__table__), events)
 
 
 # --- Who may receive what -----------------------------------------------------------------

@@ -1,9 +1,18 @@
 """Duplicate candidates: pairs of donors that may be one person, found in SQL.
 
-Three rules, each a join on indexed columns of values stored normalised (e-mail NFKC and
-case-folded, codice fiscale upper-case, name folded for accents and case in
-`Donor.name_key`): the same e-mail (primary or further), the same codice fiscale, the same
-name in the same postal code. Forgotten donors take part in none.
+Each rule is a self-join on indexed columns of values stored normalised (e-mail NFKC and
+case-folded, codice fiscale upper-case; name, swapped name, town, mailbox and phone keys kept
+by the model's event, see `Donor` and `donors.match_keys`):
+
+- the same e-mail: one donor's further address is another's primary;
+- the same codice fiscale;
+- the same name (accents and case aside) in the same postal code;
+- the same name with first and last swapped (`Rossi Maria` and `Maria Rossi`);
+- the same mailbox: Gmail's dots, `+tag` sub-addresses, googlemail.com for gmail.com;
+- the same phone number, once in E.164 form (`0372 111222` and `+39 0372-111222`);
+- the same name in the same town when one of the two has no postal code.
+
+A pair lists every rule it meets. Forgotten donors take part in none.
 """
 
 import enum
@@ -21,6 +30,10 @@ class Reason(enum.StrEnum):
     EMAIL = "email"
     CODICE_FISCALE = "codice_fiscale"
     NAME_POSTAL_CODE = "name_postal_code"
+    SWAPPED_NAME = "swapped_name"
+    MAILBOX = "mailbox"
+    PHONE = "phone"
+    NAME_TOWN = "name_town"
 
 
 @dataclass(frozen=True)
@@ -48,33 +61,49 @@ def _email_pairs():
     )
 
 
-def _donor_pairs(reason: Reason, key, present):
-    """Pairs of live donors whose `key(donor)` is equal and `present(donor)` holds."""
+def _donor_pairs(reason: Reason, *conditions):
+    """Pairs of live donors (a, b), a.id < b.id, meeting every `condition(a, b)`; each rule's
+    conditions are symmetric, so the order of the two says nothing."""
     a, b = aliased(Donor), aliased(Donor)
     return select(a.id, b.id, literal(reason.value)).where(
         a.id < b.id,
         a.erased_at.is_(None),
         b.erased_at.is_(None),
-        present(a),
-        present(b),
-        *(left == right for left, right in zip(key(a), key(b), strict=True)),
+        *(condition(a, b) for condition in conditions),
     )
+
+
+def _same(column: str):
+    """Both have this key, and it is equal."""
+    return lambda a, b: (getattr(a, column) == getattr(b, column)) & (getattr(a, column) != "")
+
+
+RULES = {
+    Reason.CODICE_FISCALE: (
+        lambda a, b: (a.codice_fiscale == b.codice_fiscale) & (a.codice_fiscale != ""),
+    ),
+    Reason.NAME_POSTAL_CODE: (_same("name_key"), _same("postal_code")),
+    # Both have first and last names (the key is empty otherwise); `Maria Maria` is not a
+    # swap of itself.
+    Reason.SWAPPED_NAME: (
+        lambda a, b: (a.swapped_name_key == b.name_key) & (a.swapped_name_key != ""),
+        lambda a, b: a.name_key != b.name_key,
+    ),
+    Reason.MAILBOX: (_same("mailbox_key"),),
+    Reason.PHONE: (_same("phone_key"),),
+    Reason.NAME_TOWN: (
+        _same("name_key"),
+        _same("town_key"),
+        lambda a, b: or_(a.postal_code == "", b.postal_code == ""),
+    ),
+}
 
 
 def _pairs():
     """(low, high, reason) for every rule a pair meets; a pair may appear more than once."""
     return union_all(
         _email_pairs(),
-        _donor_pairs(
-            Reason.CODICE_FISCALE,
-            lambda d: [d.codice_fiscale],
-            lambda d: d.codice_fiscale != "",
-        ),
-        _donor_pairs(
-            Reason.NAME_POSTAL_CODE,
-            lambda d: [d.name_key, d.postal_code],
-            lambda d: (d.name_key != "") & (d.postal_code != ""),
-        ),
+        *(_donor_pairs(reason, *conditions) for reason, conditions in RULES.items()),
     ).subquery("pairs")
 
 

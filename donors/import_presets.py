@@ -1,4 +1,6 @@
-"""What each column of a donor file can become, and the headers each preset recognises."""
+"""What each column of a donor file can become, the headers each preset recognises (a
+generic file with Italian or English headers, a Mailchimp audience export of subscribed,
+unsubscribed or cleaned members, a CiviCRM contact export) and what the rows of a file are."""
 
 import re
 
@@ -32,7 +34,35 @@ TARGETS = {
     "consent_ip": _l("Consent IP address"),
     "confirm_time": _l("Consent confirmation time"),
     "confirm_ip": _l("Consent confirmation IP address"),
+    "unsubscribed_at": _l("Unsubscribed at (withdraws consent and suppresses the address)"),
+    "status_note": _l("Why they unsubscribed (kept with the withdrawal)"),
+    "bounced_at": _l("Cleaned at: the address bounced (suppresses it)"),
+    "opt_out": _l("No e-mail wanted (yes/no: withdraws consent and suppresses the address)"),
+    "on_hold": _l("E-mail on hold (CiviCRM: a bounce, or an opt-out)"),
     IGNORE: _l("Ignore this column"),
+}
+
+# Targets that several columns may feed (their values are joined, or any yes counts); the
+# others take one column.
+REPEATABLE = {"tags", "notes", "status_note", "opt_out", IGNORE}
+
+
+class RowStatus:
+    """What every row of a file is, besides what its columns say."""
+
+    ROWS = "rows"  # the columns say (consent, unsubscribe or bounce times, opt-outs)
+    SUBSCRIBED = "subscribed"  # every row consents (a list of subscribed members)
+    UNSUBSCRIBED = "unsubscribed"  # every row withdrew consent: suppressed
+    CLEANED = "cleaned"  # every address bounced: suppressed
+
+
+ROW_STATUSES = {
+    RowStatus.ROWS: _l("Each row says (its consent, unsubscribe, bounce or opt-out columns)"),
+    RowStatus.SUBSCRIBED: _l("Subscribed members: every row consents to the newsletter"),
+    RowStatus.UNSUBSCRIBED: _l(
+        "Unsubscribed members: every row withdraws consent and its address is suppressed"
+    ),
+    RowStatus.CLEANED: _l("Cleaned members: every address bounced and is suppressed"),
 }
 
 # Italian and English headers, compared by `header_key`.
@@ -47,18 +77,20 @@ GENERIC = {
         "ragione sociale",
         "organisation",
         "organization",
+        "organisation name",
+        "organization name",
         "company",
     ],
-    "kind": ["tipo", "tipo donatore", "kind", "type"],
+    "kind": ["tipo", "tipo donatore", "kind", "type", "contact type"],
     "phone": ["telefono", "cellulare", "tel", "phone", "phone number", "mobile"],
-    "street": ["indirizzo", "via", "address", "street"],
+    "street": ["indirizzo", "via", "address", "street", "street address"],
     "postal_code": ["cap", "codice postale", "postal code", "postcode", "zip", "zip code"],
     "town": ["città", "comune", "località", "town", "city"],
-    "province": ["provincia", "prov", "province"],
+    "province": ["provincia", "prov", "province", "state", "state province"],
     "country": ["paese", "nazione", "country"],
     "codice_fiscale": ["codice fiscale", "cf", "c.f.", "tax code", "fiscal code"],
     "partita_iva": ["partita iva", "p.iva", "piva", "vat", "vat number"],
-    "language": ["lingua", "language"],
+    "language": ["lingua", "language", "preferred language"],
     "tags": ["tag", "tags", "etichette"],
     "notes": ["note", "notes"],
     "consent": [
@@ -71,19 +103,10 @@ GENERIC = {
     ],
     "consent_time": ["data consenso", "consent time", "consent date"],
     "confirm_time": ["data conferma", "confirm time", "confirmation time"],
+    "unsubscribed_at": ["data disiscrizione", "unsubscribed at", "unsubscribe time"],
+    "bounced_at": ["data rimbalzo", "bounced at", "bounce time"],
+    "opt_out": ["non inviare email", "opt out", "do not email", "no email"],
 }
-
-# Columns that only an export of unsubscribed or cleaned (bounced) members has.
-MAILCHIMP_NOT_SUBSCRIBED = [
-    "UNSUB_TIME",
-    "UNSUB_CAMPAIGN_TITLE",
-    "UNSUB_CAMPAIGN_ID",
-    "UNSUB_REASON",
-    "UNSUB_REASON_OTHER",
-    "CLEAN_TIME",
-    "CLEAN_CAMPAIGN_TITLE",
-    "CLEAN_CAMPAIGN_ID",
-]
 
 # A Mailchimp audience export; other headers (merge fields such as "Codice fiscale") fall back
 # to the generic names.
@@ -101,6 +124,11 @@ MAILCHIMP = {
     "language": ["LANGUAGE"],
     "country": ["CC"],
     "notes": ["NOTES"],
+    # Only in the export of unsubscribed members (Mailchimp writes its times in UTC).
+    "unsubscribed_at": ["UNSUB_TIME"],
+    "status_note": ["UNSUB_CAMPAIGN_TITLE", "UNSUB_REASON", "UNSUB_REASON_OTHER"],
+    # Only in the export of cleaned members: addresses that bounced.
+    "bounced_at": ["CLEAN_TIME"],
     IGNORE: [
         "Birthday",
         "MEMBER_RATING",
@@ -113,7 +141,34 @@ MAILCHIMP = {
         "REGION",
         "LEID",
         "EUID",
-        *MAILCHIMP_NOT_SUBSCRIBED,
+        "UNSUB_CAMPAIGN_ID",
+        "CLEAN_CAMPAIGN_TITLE",
+        "CLEAN_CAMPAIGN_ID",
+    ],
+}
+
+# A CiviCRM contact export (its field labels); privacy flags are Yes/No or 1/0.
+CIVICRM = {
+    "kind": ["Contact Type"],
+    "organisation_name": ["Organization Name"],
+    "street": ["Street Address"],
+    "town": ["City"],
+    "province": ["State", "State/Province"],
+    "opt_out": ["Do Not Email", "No Bulk Emails (User Opt Out)", "Is Opt Out"],
+    "on_hold": ["On Hold"],
+    "tags": ["Tag(s)"],
+    "notes": ["Note(s)"],
+    IGNORE: [
+        "Contact ID",
+        "Contact Subtype",
+        "Display Name",
+        "Sort Name",
+        "Household Name",
+        "Do Not Mail",
+        "Do Not Phone",
+        "Do Not SMS",
+        "Do Not Trade",
+        "Group(s)",
     ],
 }
 
@@ -137,9 +192,14 @@ PRESETS = {
         "timezone": "Europe/Rome",
     },
     "mailchimp": {
-        "label": _l("Mailchimp audience export"),
+        "label": _l("Mailchimp audience export (subscribed, unsubscribed or cleaned)"),
         "headers": _index(GENERIC, MAILCHIMP),
         "timezone": "UTC",
+    },
+    "civicrm": {
+        "label": _l("CiviCRM contact export"),
+        "headers": _index(GENERIC, CIVICRM),
+        "timezone": "Europe/Rome",
     },
 }
 
@@ -149,17 +209,19 @@ TIMEZONES = {
 }
 
 
+def _mailchimp_status(columns: list[str]) -> str:
+    """Mailchimp exports each status to its own file, told apart by their columns."""
+    if "unsubscribed_at" in columns:
+        return RowStatus.UNSUBSCRIBED
+    if "bounced_at" in columns:
+        return RowStatus.CLEANED
+    return RowStatus.SUBSCRIBED
+
+
 def initial_mapping(headers: list[str], preset: str) -> dict:
-    """The mapping a preset suggests: one target per column, the zone of times, and whether
-    every row has consent (the rows of a Mailchimp export of subscribed members do)."""
+    """The mapping a preset suggests: one target per column, the zone of times, and what the
+    rows are (a Mailchimp export: its members' status; otherwise what each row says)."""
     found = PRESETS[preset]["headers"]
     columns = [found.get(header_key(h), IGNORE) for h in headers]
-    unsubscribed = {header_key(h) for h in MAILCHIMP_NOT_SUBSCRIBED}
-    subscribed_export = preset == "mailchimp" and not any(
-        header_key(h) in unsubscribed for h in headers
-    )
-    return {
-        "columns": columns,
-        "consent_all": subscribed_export,
-        "timezone": PRESETS[preset]["timezone"],
-    }
+    status = _mailchimp_status(columns) if preset == "mailchimp" else RowStatus.ROWS
+    return {"columns": columns, "status": status, "timezone": PRESETS[preset]["timezone"]}

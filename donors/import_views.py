@@ -16,10 +16,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
-from wtforms import BooleanField, FieldList, SelectField
+from wtforms import FieldList, SelectField
 
 from donors import importing
-from donors.import_presets import PRESETS, TARGETS, TIMEZONES
+from donors.import_plan import describe
+from donors.import_presets import PRESETS, ROW_STATUSES, TARGETS, TIMEZONES
 from donors.models import ImportJob, ImportOutcome, ImportStatus
 from legami.access import add_menu, roles_required
 from legami.extensions import db
@@ -67,9 +68,7 @@ class UploadForm(FlaskForm):
 
 class MappingForm(FlaskForm):
     columns = FieldList(SelectField(choices=choices(TARGETS.items())))
-    consent_all = BooleanField(
-        _l("Every row has newsletter consent (an export of subscribed members)")
-    )
+    status = SelectField(_l("The rows of the file are"), choices=choices(ROW_STATUSES.items()))
     timezone = SelectField(_l("Times without a zone are in"), choices=choices(TIMEZONES.items()))
 
 
@@ -81,7 +80,7 @@ def imports():
         upload = form.file.data
         try:
             job = importing.create_job(
-                upload.filename or "", upload.read(), form.preset.data, current_user.id
+                upload.filename or "", upload.stream, form.preset.data, current_user.id
             )
         except Invalid as invalid:
             db.session.rollback()
@@ -112,7 +111,7 @@ def mapping(job_id: int):
                 job,
                 {
                     "columns": form.columns.data,
-                    "consent_all": form.consent_all.data,
+                    "status": form.status.data,
                     "timezone": form.timezone.data,
                 },
             )
@@ -156,7 +155,7 @@ def job(job_id: int):
         outcome=outcome,
         page=page,
         counts=real_counts if not dry_run else importing.outcome_counts(job.id, dry_run=True),
-        describe=importing.describe,
+        describe=describe,
         run_form=FlaskForm(),
         can_run=job.status in (ImportStatus.CHECKED, ImportStatus.FAILED),
         can_map=job.status in EDITABLE,

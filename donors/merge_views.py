@@ -39,6 +39,10 @@ REASON_LABELS = {
     dedupe.Reason.EMAIL: _l("same e-mail"),
     dedupe.Reason.CODICE_FISCALE: _l("same codice fiscale"),
     dedupe.Reason.NAME_POSTAL_CODE: _l("same name and postal code"),
+    dedupe.Reason.SWAPPED_NAME: _l("same name, first and last swapped"),
+    dedupe.Reason.MAILBOX: _l("same mailbox (Gmail dots, +tag, googlemail.com)"),
+    dedupe.Reason.PHONE: _l("same phone number"),
+    dedupe.Reason.NAME_TOWN: _l("same name and town, a postal code missing"),
 }
 
 TABLE_LABELS = {

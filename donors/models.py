@@ -1,7 +1,8 @@
 """Donors: people and organisations who give, and what the CRM keeps about them.
 
-This module stays at the bottom of the package graph: it imports only the shell. The
-reporting modules (giving figures, segments, timeline, dashboard) query payments and mailing.
+This module stays at the bottom of the package graph: it imports only the shell and
+`donors.match_keys` (pure functions). The reporting modules (giving figures, segments,
+timeline, dashboard) query payments and mailing.
 """
 
 import enum
@@ -25,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from donors import match_keys
 from legami.extensions import db
 from legami.models import User, one_of
 from legami.timeutil import UTCDateTime, now_utc
@@ -111,11 +113,8 @@ class Donor(db.Model):
     __tablename__ = "donors"
     __table_args__ = (
         CheckConstraint("kind IN ('person', 'organisation')", name="kind"),
-        CheckConstraint(
-            "(kind = 'person' AND last_name <> '')"
-            " OR (kind = 'organisation' AND organisation_name <> '')",
-            name="has_name",
-        ),
+        # A person may have no name (a newsletter subscriber known by the address alone).
+        CheckConstraint("kind = 'person' OR organisation_name <> ''", name="has_name"),
         one_of("source", DonorSource),
         Index("ix_donors_name_key_postal_code", "name_key", "postal_code"),
     )
@@ -127,6 +126,15 @@ class Donor(db.Model):
     organisation_name: Mapped[str] = mapped_column(String(200), default="")
     # Folded display name (see `fold`), kept by a mapper event: the key for search and dedupe.
     name_key: Mapped[str] = mapped_column(String(300), default="", index=True)
+    # Kept by the same event, for the duplicate finder (donors.dedupe): a person's name with
+    # first and last swapped (when both are given), the folded town, the mailbox the address
+    # reaches and the phone in E.164 (donors.match_keys).
+    swapped_name_key: Mapped[str] = mapped_column(
+        String(300), default="", server_default="", index=True
+    )
+    town_key: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    mailbox_key: Mapped[str] = mapped_column(String(254), default="", server_default="", index=True)
+    phone_key: Mapped[str] = mapped_column(String(20), default="", server_default="", index=True)
     # The primary address, normalised (NFKC, case-folded): the key find-or-create matches on.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
@@ -163,19 +171,53 @@ class Donor(db.Model):
 
     @property
     def display_name(self) -> str:
-        if self.kind == DonorKind.ORGANISATION:
-            return self.organisation_name
-        return f"{self.first_name} {self.last_name}".strip()
+        return display_name(self.kind, self.first_name, self.last_name, self.organisation_name)
 
     @property
     def is_erased(self) -> bool:
         return self.erased_at is not None
 
 
+def display_name(kind: str, first_name: str, last_name: str, organisation_name: str) -> str:
+    if kind == DonorKind.ORGANISATION:
+        return organisation_name or ""
+    return f"{first_name or ''} {last_name or ''}".strip()
+
+
+KEYED_FIELDS = (
+    "kind",
+    "first_name",
+    "last_name",
+    "organisation_name",
+    "town",
+    "email",
+    "phone",
+    "country",
+)
+
+
+def derived_keys(values: dict) -> dict[str, str]:
+    """The key columns of a donor with these values (missing ones take the defaults): what
+    the mapper event sets, and what bulk writes that bypass it must set themselves."""
+    kind = values.get("kind") or DonorKind.PERSON
+    first, last = values.get("first_name") or "", values.get("last_name") or ""
+    swapped = ""
+    if kind == DonorKind.PERSON and first.strip() and last.strip():
+        swapped = fold(f"{last} {first}")
+    return {
+        "name_key": fold(display_name(kind, first, last, values.get("organisation_name"))),
+        "swapped_name_key": swapped,
+        "town_key": fold(values.get("town") or ""),
+        "mailbox_key": match_keys.mailbox_key(values.get("email") or ""),
+        "phone_key": match_keys.phone_key(values.get("phone") or "", values.get("country") or "IT"),
+    }
+
+
 @event.listens_for(Donor, "before_insert")
 @event.listens_for(Donor, "before_update")
-def _keep_name_key(mapper, connection, donor: Donor) -> None:
-    donor.name_key = fold(donor.display_name)
+def _keep_keys(mapper, connection, donor: Donor) -> None:
+    for name, value in derived_keys({f: getattr(donor, f) for f in KEYED_FIELDS}).items():
+        setattr(donor, name, value)
 
 
 class DonorYearTotal(db.Model):

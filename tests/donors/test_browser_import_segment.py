@@ -12,7 +12,8 @@ from flask_babel import ngettext
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from donors import importing, segments
+from donors import segments
+from donors.import_plan import describe
 from donors.models import Donor, ImportJob, ImportStatus, Segment, Tag
 from legami.extensions import db
 from tests import factories
@@ -44,7 +45,7 @@ def _texts(app) -> dict[str, object]:
             return ngettext("%(num)s donor matches.", "%(num)s donors match.", n)
 
         return {
-            "bad_email": importing.describe("bad_email"),
+            "bad_email": describe("bad_email"),
             **{f"count-{n}": matches(n) for n in (2, 3, 4, 5)},
             "now-2": matches(2, now=True),
         }
@@ -75,7 +76,7 @@ def test_staff_imports_a_csv_and_counts_a_segment_of_it(live_server, page, tmp_p
         expect(page.locator(f"#columns-{index}")).to_have_value(target)
     expect(page.locator("#columns-5")).to_have_value("ignore")
     page.select_option("#columns-5", "tags")
-    expect(page.locator("#consent_all")).not_to_be_checked()
+    expect(page.locator("#status")).to_have_value("rows")
 
     # The dry run: five new donors, one rejected with its reason; nothing imported yet.
     with page.expect_navigation() as navigation:

@@ -316,7 +316,13 @@ def test_a_pair_matching_several_rules_is_listed_once_with_every_reason(client, 
     )
     db.session.add(DonorEmail(donor_id=b.id, email=a.email))
     db.session.commit()
-    assert _reasons() == {(a.id, b.id): set(dedupe.Reason)}
+    assert _reasons() == {
+        (a.id, b.id): {
+            dedupe.Reason.EMAIL,
+            dedupe.Reason.CODICE_FISCALE,
+            dedupe.Reason.NAME_POSTAL_CODE,
+        }
+    }
 
     page = client.get("/staff/donors/duplicates")
     assert page.status_code == 200
