@@ -209,6 +209,7 @@ def generate(connection, rng: random.Random, donors: int, gifts: int, campaigns)
 
     from donors.giving_figures import insert_year_totals
     from donors.models import ConsentEvent, Donor, DonorYearTotal, Tag, donor_tags, fold
+    from payments.methods import is_deductible
     from payments.models import Donation, RecurringGift
 
     counts = {}
@@ -332,7 +333,9 @@ def generate(connection, rng: random.Random, donors: int, gifts: int, campaigns)
 
     campaign_of = weighted(rng, [(c, rng.randrange(1, 10)) for c in campaigns])
     amount_of = weighted(rng, [*AMOUNTS, (None, ODD_AMOUNT)])
-    method_of = weighted(rng, (("card", 70), ("bank_transfer", 20), ("cash", 8), ("other", 2)))
+    method_of = weighted(
+        rng, (("card", 70), ("bank_transfer", 20), ("cash", 8), ("other_untraceable", 2))
+    )
 
     # Monthly donors: 3%; a gift a month from the start until today or the cancellation.
     monthly = []
@@ -429,7 +432,7 @@ def generate(connection, rng: random.Random, donors: int, gifts: int, campaigns)
             method,
             "monthly" if rg else "one_off",
             status,
-            method != "cash",
+            is_deductible(method),
             False,
             "",
             False,

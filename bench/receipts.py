@@ -171,6 +171,7 @@ def _chunks(rows: list[dict]):
 def _gifts(rng: random.Random, year: int, donor_id: int, campaign_ids: list[int]) -> list[dict]:
     """A donor's year as payments leaves it: succeeded gifts, some partly refunded, most to
     the donor's own campaign, some to another."""
+    from payments.methods import is_deductible
     from payments.models import Method, Status
 
     first_day = date(year, 1, 1)
@@ -189,7 +190,7 @@ def _gifts(rng: random.Random, year: int, donor_id: int, campaign_ids: list[int]
                 "refunded_cents": amount // 2 if rng.random() < 0.05 else 0,
                 "method": method,
                 "status": Status.SUCCEEDED,
-                "deductible": method != Method.CASH,
+                "deductible": is_deductible(method),
                 "received_on": received,
                 "succeeded_at": datetime(
                     received.year, received.month, received.day, 10, tzinfo=UTC

@@ -12,6 +12,7 @@ from campaigns.views import PUBLIC_LISTED, load_campaign
 from legami.api import PREFIX, json_body, page_schema, paginate, token_required
 from legami.extensions import csrf, db
 from legami.models import Organisation, Role
+from legami.money import MAX_GOAL_CENTS
 from legami.problems import problem, validation_problem
 from legami.validation import Invalid
 
@@ -312,7 +313,12 @@ SCHEMAS = {
             "organisation": {"type": "string", "description": "the organisation's slug"},
             "summary": {"type": "string", "maxLength": 500},
             "story": {"type": "string", "description": "Markdown"},
-            "goal_cents": {"type": "integer", "minimum": 1},
+            "goal_cents": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_GOAL_CENTS,
+                "description": "whole cents: 250000 is 2.500,00 EUR",
+            },
             "starts_on": {"type": "string", "format": "date"},
             "ends_on": {"type": "string", "format": "date"},
             "pacts": {"type": "array", "items": {"type": "string"}},

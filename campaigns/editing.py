@@ -12,6 +12,7 @@ from sqlalchemy import select
 from campaigns.models import Campaign, CampaignStatus, Lab, Pact, PlaceKind, ProgrammeStatus, Update
 from legami.extensions import db
 from legami.models import Organisation
+from legami.money import MAX_GOAL_CENTS, AmountError, check_cents
 from legami.slugs import is_slug, slugify
 from legami.timeutil import now_utc
 from legami.uploads import save_image
@@ -29,7 +30,6 @@ CAMPAIGN_FIELDS = (
     "pact_ids",
     "lab_ids",
 )
-MAX_GOAL_CENTS = 100_000_000_00
 
 
 def _text(data: dict, field: str, errors: dict, max_length: int, required: bool = True) -> str:
@@ -105,13 +105,10 @@ def save_campaign(campaign: Campaign | None, data: dict, cover=None) -> Campaign
         organisation = db.session.get(Organisation, data["organisation_id"])
     if organisation is None:
         errors["organisation_id"] = _l("Choose the organisation that runs the campaign.")
-    goal = data.get("goal_cents")
-    if not isinstance(goal, int) or isinstance(goal, bool):
-        errors["goal_cents"] = _l("Give the goal as an amount in euros.")
-    elif goal <= 0:
-        errors["goal_cents"] = _l("The goal must be more than zero.")
-    elif goal > MAX_GOAL_CENTS:
-        errors["goal_cents"] = _l("The goal is too large.")
+    try:
+        goal = check_cents(data.get("goal_cents"), MAX_GOAL_CENTS)
+    except AmountError as exc:
+        errors["goal_cents"] = exc.message
     starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
     for field, value in (("starts_on", starts_on), ("ends_on", ends_on)):
         if not isinstance(value, date):

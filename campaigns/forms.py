@@ -5,24 +5,17 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from campaigns.labels import PLACE_KIND, PROGRAMME_STATUS
 from campaigns.models import Lab, Pact
 from legami.extensions import db
-from legami.forms import MultiCheckboxField, choices
+from legami.forms import AmountField, MultiCheckboxField, choices
 from legami.models import Organisation
-from legami.money import parse_euros
+from legami.money import MAX_GOAL_CENTS
 
 COVER_HELP = _l("JPEG, PNG or WebP, at most 5 MB.")
 SLUG_HELP = _l("Leave empty to make it from the title.")
-
-
-def _euros(form, field):
-    try:
-        field.cents = parse_euros(field.data or "")
-    except ValueError as exc:
-        raise ValidationError(_l("Write an amount in euros, e.g. 5.000 or 2500,50.")) from exc
 
 
 class CampaignForm(FlaskForm):
@@ -34,7 +27,7 @@ class CampaignForm(FlaskForm):
     summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=500)])
     story = TextAreaField(_l("Story (Markdown)"), validators=[Optional()])
     cover = FileField(_l("Cover image"), description=COVER_HELP)
-    goal = StringField(_l("Goal (€)"), validators=[DataRequired(), _euros])
+    goal = AmountField(_l("Goal (€)"), validators=[DataRequired()], maximum=MAX_GOAL_CENTS)
     starts_on = DateField(_l("Start date"), validators=[DataRequired()])
     ends_on = DateField(_l("End date"), validators=[DataRequired()])
     pact_ids = MultiCheckboxField(_l("Pacts it funds"), coerce=int)

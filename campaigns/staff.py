@@ -11,7 +11,7 @@ from campaigns.progress import progress
 from legami.access import roles_required
 from legami.extensions import db
 from legami.models import Role
-from legami.money import cents_to_decimal
+from legami.money import format_amount
 from legami.validation import Invalid, apply_to_form
 
 bp = Blueprint("campaigns_staff", __name__, url_prefix="/staff")
@@ -52,7 +52,7 @@ def new_campaign():
 def edit_campaign(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     data = editing.campaign_data(campaign)
-    data["goal"] = str(cents_to_decimal(campaign.goal_cents))
+    data["goal"] = format_amount(campaign.goal_cents)
     form = CampaignForm(data=data)
     if form.validate_on_submit():
         try:
@@ -123,7 +123,7 @@ def add_update(campaign_id: int):
             flash(_("Update published."), "info")
             return redirect(url_for(".edit_campaign", campaign_id=campaign.id))
     data = editing.campaign_data(campaign)
-    data["goal"] = str(cents_to_decimal(campaign.goal_cents))
+    data["goal"] = format_amount(campaign.goal_cents)
     return render_template(
         "campaigns/staff/campaign_form.html",
         form=CampaignForm(data=data),

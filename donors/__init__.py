@@ -26,7 +26,8 @@ def init_app(app) -> None:
     import_views.init_app(app)
     app.cli.add_command(cli.donors_cli)
 
-    from donors import api, segment_views
+    from donors import api, segment_views, suggestion_views
 
     segment_views.init_app(app)
     api.init_app(app)
+    suggestion_views.init_app(app)

@@ -47,8 +47,10 @@ def find_or_create(
     *,
     created_from: DonorSource = DonorSource.CAMPAIGN,
     source_detail: str = "",
+    update_existing: bool = True,
 ) -> Donor:
-    """The donor with this e-mail, updated with any new non-empty details (history kept).
+    """The donor with this e-mail, updated with any new non-empty details (history kept),
+    unless `update_existing` is False: then an existing donor is returned as it is.
 
     A new donor gets the non-empty details (the model's defaults fill the rest) and where it
     came from (`created_from`, `source_detail`).
@@ -67,7 +69,8 @@ def find_or_create(
             donor = find_existing(email)
         else:
             return donor
-    _update(donor, details, source)
+    if update_existing:
+        _update(donor, details, source)
     return donor
 
 

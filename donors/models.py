@@ -271,6 +271,35 @@ class DonorChange(db.Model):
     donor: Mapped[Donor] = relationship(back_populates="changes")
 
 
+class SuggestionStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class DonorSuggestion(db.Model):
+    """Details someone gave (on a gift form) that differ from the donor's record: the record
+    changes only when staff accept them (donors.suggestions), or the donor edits it."""
+
+    __tablename__ = "donor_suggestions"
+    __table_args__ = (
+        one_of("status", SuggestionStatus),
+        CheckConstraint(
+            "(status = 'pending') = (decided_at IS NULL)", name="decided_unless_pending"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id", ondelete="CASCADE"), index=True)
+    # Field name -> the suggested value, for the fields of `donors.suggestions.FIELDS`.
+    values: Mapped[dict] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default=SuggestionStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 class Interaction(db.Model):
     """A call, meeting or letter with the donor, written down by staff."""
 

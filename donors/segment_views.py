@@ -30,7 +30,6 @@ from wtforms import (
     StringField,
     SubmitField,
     TextAreaField,
-    ValidationError,
 )
 from wtforms.validators import Length, NumberRange, Optional
 
@@ -39,10 +38,10 @@ from donors import export, giving_figures, segments
 from donors.models import Segment, Tag
 from legami.access import add_menu, roles_required
 from legami.extensions import db
-from legami.forms import MultiCheckboxField, choices
+from legami.forms import AmountField, MultiCheckboxField, choices
 from legami.i18n import LANGUAGES
 from legami.models import Organisation, Role
-from legami.money import cents_to_decimal, parse_euros
+from legami.money import COLUMN_MAX_CENTS, format_amount
 from legami.validation import Invalid, apply_to_form
 
 bp = Blueprint("donor_segments", __name__, url_prefix="/staff")
@@ -66,15 +65,6 @@ def _whole(label):
     return IntegerField(label, validators=[Optional(), NumberRange(min=0)])
 
 
-def _euros(form, field):
-    field.cents = None
-    if field.data:
-        try:
-            field.cents = parse_euros(field.data)
-        except ValueError as exc:
-            raise ValidationError(_l("Write an amount in euros, e.g. 100 or 2500,50.")) from exc
-
-
 def _either(label, yes, no):
     return SelectField(
         label, default="", choices=choices((("", _l("Either")), ("yes", yes), ("no", no)))
@@ -95,8 +85,12 @@ class SegmentForm(FlaskForm):
     first_gift_to = DateField(_l("First gift to"), validators=[Optional()])
     last_gift_from = DateField(_l("Last gift from"), validators=[Optional()])
     last_gift_to = DateField(_l("Last gift to"), validators=[Optional()])
-    total_min = StringField(_l("Total given, at least (€)"), validators=[_euros])
-    total_max = StringField(_l("Total given, at most (€)"), validators=[_euros])
+    total_min = AmountField(
+        _l("Total given, at least (€)"), maximum=COLUMN_MAX_CENTS, allow_zero=True
+    )
+    total_max = AmountField(
+        _l("Total given, at most (€)"), maximum=COLUMN_MAX_CENTS, allow_zero=True
+    )
     total_year_from = _year(_l("Total given from year"))
     total_year_to = _year(_l("Total given to year"))
     gifts_min = _whole(_l("Number of gifts, at least"))
@@ -185,7 +179,7 @@ def _form_data(segment: Segment) -> dict:
         return date.fromisoformat(text) if text else None
 
     def euros(key):
-        return str(cents_to_decimal(total[key])).replace(".", ",") if key in total else ""
+        return format_amount(total[key]) if key in total else ""
 
     def either(key):
         return {True: "yes", False: "no"}.get(d.get(key), "")

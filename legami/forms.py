@@ -12,10 +12,19 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from legami.models import EntityType, Role
+from legami.money import AmountError, parse_amount
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
@@ -41,6 +50,27 @@ def choices(pairs) -> list[SelectChoice]:
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class AmountField(StringField):
+    """Euros as a person types them, read by `legami.money.parse_amount` up to `maximum`.
+
+    After validation `cents` holds the amount (None when the field was left empty); `data`
+    keeps the typed text, so a form shown again shows what was written.
+    """
+
+    def __init__(self, label=None, validators=None, *, maximum: int, allow_zero=False, **kw):
+        kw.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(label, validators, **kw)
+        self.maximum, self.allow_zero, self.cents = maximum, allow_zero, None
+
+    def pre_validate(self, form):
+        self.cents = None
+        if (self.data or "").strip():
+            try:
+                self.cents = parse_amount(self.data, self.maximum, self.allow_zero)
+            except AmountError as exc:
+                raise ValidationError(exc.message) from exc
 
 
 class LoginForm(FlaskForm):

@@ -10,9 +10,10 @@ def init_app(app) -> None:
     from legami.cli import add_demo
     from legami.identifiers import format_iban
     from legami.models import Role
-    from payments import demo, labels, portal, staff, views, wall
+    from payments import demo, giver_details, labels, portal, staff, views, wall
 
     labels.init_app(app)
+    giver_details.connect_signals(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(portal.bp)

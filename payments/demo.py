@@ -96,7 +96,6 @@ def load() -> None:
                 donor=donor,
                 amount_cents=rng.choice(AMOUNTS),
                 method=method,
-                deductible=method != Method.CASH,
                 show_name=rng.random() < 0.4,
                 payment_reference=references.new_reference()
                 if method == Method.BANK_TRANSFER

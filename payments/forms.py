@@ -6,26 +6,20 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, EmailField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from legami.forms import choices
+from legami.forms import AmountField, choices
 from legami.identifiers import InvalidIdentifier, normalise_codice_fiscale, normalise_partita_iva
-from legami.money import parse_euros
+from legami.money import MAX_GIFT_CENTS
+from payments.labels import OFFLINE_METHODS
 from payments.models import Method
 
 PRESETS_CENTS = (2_000, 5_000, 10_000, 25_000)
 
 
-def _euros(form, field):
-    if not field.data:
-        return
-    try:
-        field.cents = parse_euros(field.data)
-    except ValueError as exc:
-        raise ValidationError(_l("Write an amount in euros, e.g. 30 or 25,50.")) from exc
-
-
 class DonationForm(FlaskForm):
     amount = RadioField(_l("Amount"), default="5000", validators=[Optional()])
-    other_amount = StringField(_l("Another amount (€)"), validators=[Optional(), _euros])
+    other_amount = AmountField(
+        _l("Another amount (€)"), validators=[Optional()], maximum=MAX_GIFT_CENTS
+    )
     frequency = RadioField(
         _l("How often"),
         default="one_off",
@@ -72,7 +66,7 @@ class DonationForm(FlaskForm):
 
     def amount_cents(self) -> int | None:
         if self.amount.data == "other" or not self.amount.data:
-            return getattr(self.other_amount, "cents", None)
+            return self.other_amount.cents
         return int(self.amount.data)
 
     def validate_tax_code(self, field):
@@ -93,7 +87,9 @@ class ConfirmTransferForm(FlaskForm):
 
 
 class RefundForm(FlaskForm):
-    amount = StringField(_l("Amount to refund (€)"), validators=[DataRequired(), _euros])
+    amount = AmountField(
+        _l("Amount to refund (€)"), validators=[DataRequired()], maximum=MAX_GIFT_CENTS
+    )
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
 
 
@@ -101,17 +97,10 @@ class OfflineGiftForm(FlaskForm):
     campaign_id = SelectField(_l("Campaign"), coerce=int)
     method = RadioField(
         _l("Method"),
-        choices=choices(
-            [
-                (Method.CASH.value, _l("Cash")),
-                (Method.CHEQUE.value, _l("Cheque")),
-                (Method.BANK_TRANSFER.value, _l("Bank transfer")),
-                (Method.OTHER.value, _l("Other")),
-            ]
-        ),
+        choices=choices((m.value, label) for m, label in OFFLINE_METHODS.items()),
         default=Method.CASH.value,
     )
-    amount = StringField(_l("Amount (€)"), validators=[DataRequired(), _euros])
+    amount = AmountField(_l("Amount (€)"), validators=[DataRequired()], maximum=MAX_GIFT_CENTS)
     received_on = DateField(_l("Date received"), validators=[DataRequired()])
     first_name = StringField(_l("First name"), validators=[Optional(), Length(max=100)])
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])

@@ -16,7 +16,7 @@ from legami import audit
 from legami.extensions import db
 from legami.timeutil import now_utc
 from legami.validation import Invalid
-from payments import references, signals, stripe_gateway, transitions
+from payments import giver_details, references, signals, stripe_gateway, transitions
 from payments.models import Donation, Frequency, Method, RecurringGift, RecurringStatus, Status
 
 MIN_GIFT_CENTS = 100
@@ -78,12 +78,14 @@ def start(req: GiftRequest) -> Donation | RecurringGift:
     """Validate, store the donor and the pending gift, and prepare its payment."""
     validate(req)
     total = req.amount_cents + (fee_for(req.amount_cents) if req.cover_fee else 0)
-    donor = find_or_create(req.donor, source=f"gift:{req.campaign.slug}")
+    # An existing donor stays as it is: anyone may type their e-mail (payments.giver_details).
+    donor = find_or_create(req.donor, source=f"gift:{req.campaign.slug}", update_existing=False)
     if req.newsletter_opt_in:  # the donor confirms by mail (double opt-in)
         consent.request_newsletter(donor, ConsentSource.FORM, req.ip)
     if req.frequency == Frequency.MONTHLY:
         gift = RecurringGift(donor=donor, campaign=req.campaign, amount_cents=total)
         db.session.add(gift)
+        giver_details.keep(gift, req.donor)
         db.session.commit()
         return gift
     donation = Donation(
@@ -98,6 +100,7 @@ def start(req: GiftRequest) -> Donation | RecurringGift:
         newsletter_opt_in=req.newsletter_opt_in,
     )
     db.session.add(donation)
+    giver_details.keep(donation, req.donor)
     if req.method == Method.BANK_TRANSFER:
         _assign_reference(donation)
         db.session.flush()

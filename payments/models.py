@@ -12,14 +12,7 @@ from donors.models import Donor
 from legami.extensions import db
 from legami.models import Organisation, one_of
 from legami.timeutil import UTCDateTime, now_utc
-
-
-class Method(enum.StrEnum):
-    CARD = "card"
-    BANK_TRANSFER = "bank_transfer"
-    CASH = "cash"
-    CHEQUE = "cheque"
-    OTHER = "other"
+from payments.methods import Method, deductible_check, is_deductible
 
 
 class Status(enum.StrEnum):
@@ -80,6 +73,7 @@ class Donation(db.Model):
     __table_args__ = (
         one_of("status", Status),
         one_of("method", Method),
+        CheckConstraint(deductible_check(), name="deductible_by_method"),
         one_of("frequency", Frequency),
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("fee_cents >= 0 AND fee_cents < amount_cents", name="fee_in_amount"),
@@ -136,7 +130,10 @@ class Donation(db.Model):
     frequency: Mapped[str] = mapped_column(String(20), default=Frequency.ONE_OFF)
     status: Mapped[str] = mapped_column(String(20), default=Status.PENDING, index=True)
     dispute_status: Mapped[str | None] = mapped_column(String(10))
-    deductible: Mapped[bool] = mapped_column(default=True)
+    # Follows from the method (payments.methods); the CHECK keeps the two together.
+    deductible: Mapped[bool] = mapped_column(
+        default=lambda context: is_deductible(context.get_current_parameters()["method"])
+    )
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     stripe_charge_id: Mapped[str | None] = mapped_column(String(100), index=True)
     stripe_invoice_id: Mapped[str | None] = mapped_column(String(100), unique=True)
@@ -171,6 +168,40 @@ class RefundStatus(enum.StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELED = "canceled"
+
+
+class GiftDetails(db.Model):
+    """What the giver typed on the public gift form, kept with the gift (one-off or monthly).
+
+    The form never changes an existing donor: these details reach the donor's record only
+    when the gift succeeds (payments.giver_details), once per gift (`applied_at`).
+    """
+
+    __tablename__ = "gift_details"
+    __table_args__ = (
+        CheckConstraint("(donation_id IS NULL) <> (recurring_gift_id IS NULL)", name="one_gift"),
+        CheckConstraint("kind IN ('person', 'organisation')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), unique=True)
+    recurring_gift_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recurring_gifts.id"), unique=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    organisation_name: Mapped[str] = mapped_column(String(200), default="")
+    codice_fiscale: Mapped[str | None] = mapped_column(String(16))
+    partita_iva: Mapped[str | None] = mapped_column(String(11))
+    street: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    town: Mapped[str] = mapped_column(String(100), default="")
+    province: Mapped[str] = mapped_column(String(2), default="")
+    language: Mapped[str] = mapped_column(String(5), default="it")
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    donation: Mapped[Donation | None] = relationship()
+    recurring_gift: Mapped[RecurringGift | None] = relationship()
 
 
 class Refund(db.Model):

@@ -10,16 +10,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from donors.portal import current_donor, portal_required
 from legami import audit
 from legami.extensions import db
+from legami.forms import AmountField
 from legami.i18n import money
+from legami.money import MAX_GIFT_CENTS
 from legami.validation import Invalid, apply_to_form
 from payments import giving, stripe_gateway
-from payments.forms import _euros
 from payments.models import Donation, Method, RecurringGift, RecurringStatus, Status
 
 bp = Blueprint("payments_portal", __name__, url_prefix="/portal")
@@ -28,8 +28,8 @@ LIVE = (RecurringStatus.ACTIVE, RecurringStatus.PAST_DUE)
 
 
 class AmountForm(FlaskForm):
-    amount = StringField(
-        _l("New monthly amount (€)"), validators=[DataRequired(), Length(max=20), _euros]
+    amount = AmountField(
+        _l("New monthly amount (€)"), validators=[DataRequired()], maximum=MAX_GIFT_CENTS
     )
 
 

@@ -14,8 +14,10 @@ from legami import audit
 from legami.extensions import db
 from legami.i18n import money
 from legami.models import User
+from legami.money import MAX_GIFT_CENTS, AmountError, check_cents
 from legami.validation import Invalid
 from payments import stripe_gateway, transitions
+from payments.labels import OFFLINE_METHODS
 from payments.models import Donation, Method, Refund, Status
 
 
@@ -93,11 +95,14 @@ def record_offline(
     donor: DonorDetails,
     user: User | None,
 ) -> Donation:
-    """Cash, cheque or other gifts brought to the organisation; cash is not deductible."""
-    if method not in (Method.CASH, Method.CHEQUE, Method.BANK_TRANSFER, Method.OTHER):
+    """A gift staff received by any means but a card; whether it is deductible follows from
+    the method (payments.methods)."""
+    if method not in OFFLINE_METHODS:
         raise Invalid({"method": _l("Choose how the gift was made.")})
-    if amount_cents <= 0:
-        raise Invalid({"amount": _l("The amount must be more than zero.")})
+    try:
+        check_cents(amount_cents, MAX_GIFT_CENTS)
+    except AmountError as exc:
+        raise Invalid({"amount": exc.message}) from exc
     person = find_or_create(donor, source=f"staff:{user.id if user else 'system'}")
     donation = Donation(
         campaign=campaign,
@@ -105,7 +110,6 @@ def record_offline(
         donor=person,
         amount_cents=amount_cents,
         method=method,
-        deductible=method != Method.CASH,
     )
     db.session.add(donation)
     db.session.flush()

@@ -20,6 +20,7 @@ from donors.models import Donor, DonorKind
 from legami.models import EntityType, Organisation
 from legami.money import format_money
 from legami.timeutil import ROME
+from payments.methods import is_deductible
 from payments.models import Donation, Method
 from receipts.amount_words import euro_words
 from receipts.models import Receipt, ReceiptSettings
@@ -64,9 +65,14 @@ LEGAL_FORMS = {
 METHODS = {
     Method.CARD: Text("Carta di pagamento", "Payment card"),
     Method.BANK_TRANSFER: Text("Bonifico bancario", "Bank transfer"),
-    Method.CASH: Text("Contanti", "Cash"),
+    Method.POSTAL: Text("Bollettino o vaglia postale", "Postal payment slip or postal order"),
+    Method.PAYPAL: Text("PayPal", "PayPal"),
+    Method.SATISPAY: Text("Satispay", "Satispay"),
     Method.CHEQUE: Text("Assegno", "Cheque"),
-    Method.OTHER: Text("Altro mezzo", "Other means"),
+    Method.CASH: Text("Contanti", "Cash"),
+    Method.OTHER_UNTRACEABLE: Text("Altro mezzo non tracciabile", "Other untraceable means"),
+    # Receipts issued before the methods were made explicit (migration 0008) say this.
+    "other": Text("Altro mezzo", "Other means"),
 }
 
 LIBERALITY = Text(
@@ -96,6 +102,10 @@ ART83_ENTITY = Text(
 CASH = Text(
     "Versamento in contanti: non detraibile né deducibile.",
     "Cash payment: it gives no tax credit or deduction.",
+)
+UNTRACEABLE = Text(
+    "Versamento con mezzo non tracciabile: non detraibile né deducibile.",
+    "Payment by untraceable means: it gives no tax credit or deduction.",
 )
 STAMP_DUTY_EXEMPT = Text(
     "Esente da imposta di bollo ai sensi dell'art. 82, c. 5, D.Lgs. 117/2017.",
@@ -171,7 +181,7 @@ def gift(donation: Donation, amount_cents: int) -> dict:
         "date": donation.received_on.isoformat(),
         "amount_cents": amount_cents,
         "method": donation.method,
-        "deductible": bool(donation.deductible) and donation.method != Method.CASH,
+        "deductible": is_deductible(donation.method),
         "campaign": _campaign(donation.campaign),
     }
 
@@ -220,6 +230,8 @@ def benefit_lines(snap: dict, amount_cents: int) -> list[Text]:
     lines = []
     if any(g["method"] == Method.CASH for g in snap["gifts"]):
         lines.append(CASH)
+    if any(g["method"] == Method.OTHER_UNTRACEABLE for g in snap["gifts"]):
+        lines.append(UNTRACEABLE)
     if any(g["deductible"] for g in snap["gifts"]):
         if is_ets and org["art83_eligible"]:
             if snap["donor"]["kind"] == DonorKind.ORGANISATION:
@@ -285,7 +297,7 @@ def context(receipt: Receipt, voided: bool = False, copy: bool = False) -> dict:
             **g,
             "day": _day(g["date"]),
             "amount": format_money(g["amount_cents"], receipt.currency, "it_IT"),
-            "method_text": METHODS[Method(g["method"])],
+            "method_text": METHODS[g["method"]],
             "qr": _qr(g["campaign"]["funded_url"]),
         }
         for g in snap["gifts"]

@@ -23,7 +23,8 @@ from legami.extensions import db
 from legami.models import Organisation, User
 from legami.money import cents_to_decimal
 from legami.timeutil import ROME
-from payments.models import Donation, Method, Refund, Status
+from payments.methods import TRACEABLE
+from payments.models import Donation, Refund, Status
 from receipts import pdf
 from receipts.models import (
     Policy,
@@ -35,8 +36,6 @@ from receipts.models import (
 )
 
 BATCH = 200
-# Money the tax return counts: no cash, no "other" means (domain file, precompilata).
-TRACEABLE = (Method.CARD, Method.BANK_TRANSFER, Method.CHEQUE)
 INDEX_HEADER = ["number", "date", "donor", "codice_fiscale", "amount_eur", "status", "file"]
 LEDGER_HEADER = [
     "number",
@@ -327,7 +326,7 @@ def below_threshold(year: int, organisation_id: int | None):
 def _person_gifts(organisation_id: int):
     return and_(
         Donation.organisation_id == organisation_id,
-        Donation.method.in_([m.value for m in TRACEABLE]),
+        Donation.method.in_([m.value for m in TRACEABLE]),  # payments.methods: no cash
         Donor.kind == DonorKind.PERSON,
     )
 

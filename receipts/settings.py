@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from legami import audit
 from legami.extensions import db
 from legami.models import User
-from legami.money import parse_euros
+from legami.money import MAX_GIFT_CENTS, AmountError, parse_amount
 from legami.uploads import save_image
 from legami.validation import Invalid
 from receipts import numbering
@@ -51,12 +51,11 @@ def save(
     if clean["delivery"] not in set(Delivery):
         errors["delivery"] = _l("Choose how receipts reach the donor.")
     try:
-        clean["threshold_cents"] = parse_euros(data.get("threshold") or "0")
-    except ValueError:
-        errors["threshold"] = _l("Write an amount in euros, e.g. 30 or 25,50.")
-    else:
-        if clean["threshold_cents"] < 0:
-            errors["threshold"] = _l("The threshold cannot be negative.")
+        clean["threshold_cents"] = parse_amount(
+            data.get("threshold") or "0", MAX_GIFT_CENTS, allow_zero=True
+        )
+    except AmountError as exc:
+        errors["threshold"] = exc.message
     problem = numbering.format_problem(clean["number_format"])
     if problem:
         errors["number_format"] = problem

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from legami.access import roles_required
 from legami.extensions import db
 from legami.models import Organisation, Role
-from legami.money import cents_to_decimal
+from legami.money import format_amount
 from legami.validation import Invalid, apply_to_form
 from receipts import issuing, settings
 from receipts.forms import SettingsForm
@@ -33,7 +33,7 @@ def edit(org_id: int):
     db.session.commit()  # the default row, for an organisation that had none
     form = SettingsForm(obj=current)
     if not form.is_submitted():
-        form.threshold.data = str(cents_to_decimal(current.threshold_cents)).replace(".", ",")
+        form.threshold.data = format_amount(current.threshold_cents)
     if form.validate_on_submit():
         try:
             settings.save(

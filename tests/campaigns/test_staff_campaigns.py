@@ -113,7 +113,7 @@ def test_editing_keeps_links_and_changes_fields(client, login):
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"goal": "-100"}, "goal", "more than zero"),
+        ({"goal": "-100"}, "goal", "cannot be negative"),
         ({"goal": "dieci"}, "goal", "amount in euros"),
         ({"goal": "0"}, "goal", "more than zero"),
         ({"ends_on": "2020-01-01"}, "ends_on", "must not be before the start date"),

@@ -33,7 +33,7 @@ def _count(model) -> int:
     ("overrides", "field", "message"),
     [
         ({"other_amount": "0,50"}, "other_amount", "smallest gift is 1"),
-        ({"other_amount": "12,345"}, "other_amount", "amount in euros"),
+        ({"other_amount": "12,345"}, "other_amount", "at most two decimals"),
         ({"other_amount": "60.000"}, "other_amount", "please contact"),
         ({"other_amount": ""}, "amount", "Choose or write an amount"),
         ({"email": "not-an-email"}, "email", "Invalid email"),
