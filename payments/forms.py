@@ -86,6 +86,10 @@ class ConfirmTransferForm(FlaskForm):
     received_on = DateField(_l("Date the money arrived"), validators=[DataRequired()])
 
 
+class GiftDateForm(FlaskForm):
+    received_on = DateField(_l("Date of the gift"), validators=[DataRequired()])
+
+
 class RefundForm(FlaskForm):
     amount = AmountField(
         _l("Amount to refund (€)"), validators=[DataRequired()], maximum=MAX_GIFT_CENTS
@@ -115,11 +119,35 @@ class StatementForm(FlaskForm):
         choices=choices([("camt053", _l("CAMT.053 (XML)")), ("csv", _l("CSV"))]),
     )
     file = FileField(_l("Statement file"), validators=[FileRequired()])
-    date_column = StringField(_l("CSV: date column"), default="Data")
-    date_format = StringField(_l("CSV: date format"), default="%d/%m/%Y")
-    amount_column = StringField(_l("CSV: amount column"), default="Importo")
-    description_column = StringField(_l("CSV: causale column"), default="Causale")
-    payer_column = StringField(_l("CSV: payer column (optional)"), default="Ordinante")
+    date_column = StringField(
+        _l("CSV: booking date column"), default="Data", validators=[Length(max=100)]
+    )
+    value_date_column = StringField(
+        _l("CSV: value date column (optional)"), default="Data valuta", validators=[Length(max=100)]
+    )
+    date_format = StringField(
+        _l("CSV: date format"), default="%d/%m/%Y", validators=[Length(max=20)]
+    )
+    amount_column = StringField(
+        _l("CSV: amount column (or Avere and Dare below)"),
+        default="Importo",
+        validators=[Length(max=100)],
+    )
+    credit_column = StringField(
+        _l("CSV: credits column (Avere)"), default="", validators=[Length(max=100)]
+    )
+    debit_column = StringField(
+        _l("CSV: debits column (Dare)"), default="", validators=[Length(max=100)]
+    )
+    description_column = StringField(
+        _l("CSV: causale column"), default="Causale", validators=[Length(max=100)]
+    )
+    payer_column = StringField(
+        _l("CSV: payer column (optional)"), default="Ordinante", validators=[Length(max=100)]
+    )
+    currency_column = StringField(
+        _l("CSV: currency column (optional)"), default="", validators=[Length(max=100)]
+    )
     delimiter = StringField(_l("CSV: delimiter"), default=";", validators=[Length(min=1, max=1)])
 
 

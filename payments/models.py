@@ -4,7 +4,16 @@ import enum
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.models import Campaign
@@ -160,16 +169,6 @@ class Donation(db.Model):
         return self.amount_cents - self.refunded_cents
 
 
-class RefundStatus(enum.StrEnum):
-    """Stripe's refund states; pending, requires_action and succeeded hold the money back."""
-
-    PENDING = "pending"
-    REQUIRES_ACTION = "requires_action"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELED = "canceled"
-
-
 class GiftDetails(db.Model):
     """What the giver typed on the public gift form, kept with the gift (one-off or monthly).
 
@@ -202,6 +201,16 @@ class GiftDetails(db.Model):
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     donation: Mapped[Donation | None] = relationship()
     recurring_gift: Mapped[RecurringGift | None] = relationship()
+
+
+class RefundStatus(enum.StrEnum):
+    """Stripe's refund states; pending, requires_action and succeeded hold the money back."""
+
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
 
 
 class Refund(db.Model):
@@ -265,9 +274,15 @@ class PaymentEvent(db.Model):
 
 
 class LineStatus(enum.StrEnum):
-    MATCHED = "matched"
-    UNMATCHED = "unmatched"
-    IGNORED = "ignored"
+    MATCHED = "matched"  # a credit that confirmed its gift
+    UNMATCHED = "unmatched"  # for the treasurer to check (the reason says why)
+    IGNORED = "ignored"  # settled without a gift (e.g. a credit later reversed)
+    REVERSAL = "reversal"  # a debit that took back the credit it `reverses`
+
+
+class LineDirection(enum.StrEnum):
+    CREDIT = "credit"
+    DEBIT = "debit"
 
 
 class BankStatement(db.Model):
@@ -281,34 +296,60 @@ class BankStatement(db.Model):
     format: Mapped[str] = mapped_column(String(10))
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # What the import left out and why: [{"row": "1-3", "code": "preamble", "detail": ""}]
+    # (codes: payments.statements.NOTES).
+    notes: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     lines: Mapped[list["StatementLine"]] = relationship(
         back_populates="statement", order_by="StatementLine.id"
     )
 
 
 class StatementLine(db.Model):
-    """A credit on a statement. `line_key` identifies it across imports, so the same line
-    imported twice is recognised and never confirms a gift twice."""
+    """A credit on a statement, or a debit that reverses one (payments.statements).
+
+    `line_key` identifies it across imports (payments.bank_lines), so the same line imported
+    twice is recognised and never confirms a gift twice. A reversal names the one credit it
+    takes back (`reverses_id`, unique: a credit is reversed at most once).
+    """
 
     __tablename__ = "statement_lines"
     __table_args__ = (
         UniqueConstraint("organisation_id", "line_key", name="uq_statement_lines_key"),
+        UniqueConstraint("reverses_id", name="uq_statement_lines_reverses"),
         one_of("status", LineStatus),
+        one_of("direction", LineDirection),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint("reverses_id IS NULL OR direction = 'debit'", name="reversal_is_debit"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("bank_statements.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     line_key: Mapped[str] = mapped_column(String(100))
+    # Where it was in its file: the CSV line, or the camt entry ("3", "3.2" in a batch).
+    position: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    direction: Mapped[str] = mapped_column(
+        String(6), default=LineDirection.CREDIT, server_default=LineDirection.CREDIT.value
+    )
     booked_on: Mapped[date] = mapped_column(Date)
+    # The payer's date, when the statement gives one: the gift's date (payments.camt).
+    paid_on: Mapped[date | None] = mapped_column(Date)
     amount_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
     description: Mapped[str] = mapped_column(Text, default="")
     payer: Mapped[str] = mapped_column(String(200), default="")
+    bank_reference: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    end_to_end_id: Mapped[str] = mapped_column(String(100), default="", server_default="")
     status: Mapped[str] = mapped_column(String(20))
+    # A key of payments.statements.REASONS (lines before 0007 hold English text), and what
+    # it refers to (a reference, a currency, a gift's status).
     reason: Mapped[str] = mapped_column(String(200), default="")
-    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"))
+    detail: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), index=True)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("statement_lines.id"))
     statement: Mapped[BankStatement] = relationship(back_populates="lines")
     donation: Mapped[Donation | None] = relationship()
+    reverses: Mapped["StatementLine | None"] = relationship(remote_side=[id])
 
 
 class CsvMapping(db.Model):
@@ -319,9 +360,15 @@ class CsvMapping(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), unique=True)
     date_column: Mapped[str] = mapped_column(String(100))
-    amount_column: Mapped[str] = mapped_column(String(100))
+    # Either one signed amount column, or credits (Avere) and debits (Dare) apart.
+    amount_column: Mapped[str] = mapped_column(String(100), default="")
+    credit_column: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    debit_column: Mapped[str] = mapped_column(String(100), default="", server_default="")
     description_column: Mapped[str] = mapped_column(String(100))
     payer_column: Mapped[str] = mapped_column(String(100), default="")
+    # Data valuta: the payer's date (payments.bank_csv).
+    value_date_column: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    currency_column: Mapped[str] = mapped_column(String(100), default="", server_default="")
     delimiter: Mapped[str] = mapped_column(String(1), default=";")
     date_format: Mapped[str] = mapped_column(String(20), default="%d/%m/%Y")
 

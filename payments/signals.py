@@ -18,3 +18,12 @@ donation_refunded = _signals.signal("donation-refunded")
 donation_disputed = _signals.signal("donation-disputed")
 # sender: the Flask app; kwargs: donation_id (a pending bank transfer the donor promised)
 transfer_pledged = _signals.signal("transfer-pledged")
+# sender: the Flask app; kwargs: donation_id (a confirmed gift is pending again: the bank
+# reversed its transfer before anything was issued for it; see treasury.reverse_transfer)
+donation_unconfirmed = _signals.signal("donation-unconfirmed")
+# A question rather than news. sender: the Flask app; kwargs: donation_id. Each receiver
+# returns True when a document it issued for the gift (a valid receipt) fixes the gift's
+# amount and date, so that it may no longer be re-dated or taken back to pending. Asked
+# before the gift's row is locked; a receiver may lock what keeps its answer true until the
+# asking transaction ends.
+gift_documented = _signals.signal("gift-documented")

@@ -4,6 +4,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from campaigns.models import Campaign
 from donors.identity import DonorDetails
@@ -13,10 +14,11 @@ from legami.extensions import db
 from legami.forms import choices
 from legami.models import Organisation, Role
 from legami.validation import Invalid, apply_to_form
-from payments import giving, listing, references, treasury
+from payments import bank_csv, camt, giving, listing, references, treasury
 from payments import statements as statements_service
 from payments.forms import (
     ConfirmTransferForm,
+    GiftDateForm,
     MatchLineForm,
     OfflineGiftForm,
     RefundForm,
@@ -26,6 +28,7 @@ from payments.models import (
     BankStatement,
     BlockedAttempt,
     Donation,
+    EventState,
     Method,
     PaymentEvent,
     RecurringGift,
@@ -38,10 +41,14 @@ bp = Blueprint("payments_staff", __name__, url_prefix="/staff")
 PAGE_SIZE = 50
 CSV_FIELDS = (
     "date_column",
+    "value_date_column",
     "date_format",
     "amount_column",
+    "credit_column",
+    "debit_column",
     "description_column",
     "payer_column",
+    "currency_column",
     "delimiter",
 )
 
@@ -82,7 +89,7 @@ def export_donations():
     )
 
 
-def _detail(donation: Donation, confirm=None, refund=None, status: int = 200):
+def _detail(donation: Donation, confirm=None, refund=None, gift_date=None, status: int = 200):
     events = db.session.scalars(
         select(PaymentEvent)
         .where(PaymentEvent.donation_id == donation.id)
@@ -94,6 +101,7 @@ def _detail(donation: Donation, confirm=None, refund=None, status: int = 200):
         events=events,
         confirm=confirm or ConfirmTransferForm(),
         refund=refund or RefundForm(),
+        gift_date=gift_date or GiftDateForm(received_on=donation.received_on),
     ), status
 
 
@@ -115,9 +123,28 @@ def confirm(donation_id: int):
             db.session.rollback()
             apply_to_form(form, invalid)
         else:
+            db.session.commit()
             flash(_("Transfer confirmed."), "info")
             return redirect(url_for(".donation", donation_id=found.id))
     return _detail(found, confirm=form, status=422)
+
+
+@bp.post("/donations/<int:donation_id>/date")
+@roles_required(Role.TREASURER)
+def correct_date(donation_id: int):
+    found = db.get_or_404(Donation, donation_id)
+    form = GiftDateForm()
+    if form.validate_on_submit():
+        try:
+            treasury.correct_date(found.id, form.received_on.data, current_user)
+        except Invalid as invalid:
+            db.session.rollback()
+            apply_to_form(form, invalid)
+        else:
+            db.session.commit()
+            flash(_("The gift's date is corrected."), "info")
+            return redirect(url_for(".donation", donation_id=found.id))
+    return _detail(db.get_or_404(Donation, donation_id), gift_date=form, status=422)
 
 
 @bp.post("/donations/<int:donation_id>/refund")
@@ -175,12 +202,12 @@ def offline():
 @bp.get("/payments/events")
 @roles_required(Role.TREASURER)
 def events():
-    page = db.paginate(
-        select(PaymentEvent).order_by(PaymentEvent.received_at.desc()),
-        per_page=PAGE_SIZE,
-        error_out=False,
-    )
-    return render_template("payments/staff/events.html", page=page)
+    state = request.args.get("state", "")
+    query = select(PaymentEvent).order_by(PaymentEvent.received_at.desc())
+    if state in set(EventState):
+        query = query.where(PaymentEvent.state == state)
+    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    return render_template("payments/staff/events.html", page=page, state=state)
 
 
 def _statement_form() -> StatementForm:
@@ -206,32 +233,41 @@ def statements():
                 mapping = statements_service.save_mapping(
                     form.organisation_id.data, **{n: getattr(form, n).data for n in CSV_FIELDS}
                 )
-                credits = statements_service.read_csv(data, mapping)
+                parsed = bank_csv.read(data, mapping)
             else:
-                credits = statements_service.read_camt053(data)
+                parsed = camt.read(data)
             result = statements_service.import_statement(
                 form.organisation_id.data,
                 form.file.data.filename or "statement",
                 form.format.data,
-                credits,
+                parsed,
                 current_user,
             )
+            db.session.commit()
         except Invalid as invalid:
             db.session.rollback()
             apply_to_form(form, invalid)
+        except IntegrityError:
+            db.session.rollback()
+            form.form_errors.append(
+                _("Another import of this statement was running: import it again to see it.")
+            )
         else:
+            counts = result.counts
             flash(
                 _(
                     "%(matched)s lines matched and confirmed, %(unmatched)s to check, "
-                    "%(old)s already imported.",
-                    matched=result.matched,
-                    unmatched=result.unmatched,
-                    old=result.already_imported,
+                    "%(reversal)s reversals, %(ignored)s settled without a gift, %(old)s "
+                    "already imported, %(left)s rows left out.",
+                    matched=counts["matched"],
+                    unmatched=counts["unmatched"],
+                    reversal=counts["reversal"],
+                    ignored=counts["ignored"],
+                    old=counts["already"],
+                    left=counts["left_out"],
                 ),
                 "info",
             )
-            if result.statement is None:
-                return redirect(url_for(".statements"))
             return redirect(url_for(".statement", statement_id=result.statement.id))
     recent = db.session.scalars(
         select(BankStatement).order_by(BankStatement.imported_at.desc()).limit(20)
@@ -247,6 +283,9 @@ def statement(statement_id: int):
         "payments/staff/statement.html",
         statement=db.get_or_404(BankStatement, statement_id),
         match_form=MatchLineForm(),
+        reasons=statements_service.REASONS,
+        notes=statements_service.NOTES,
+        explain=statements_service.explain,
     )
 
 
@@ -258,14 +297,20 @@ def match_line(line_id: int):
     if form.validate_on_submit():
         found = references.find_references(form.reference.data)
         donation = (
-            db.session.scalar(select(Donation).where(Donation.payment_reference == found[0]))
+            db.session.scalar(
+                select(Donation).where(
+                    Donation.payment_reference == found[0],
+                    Donation.organisation_id == line.organisation_id,
+                )
+            )
             if found
             else None
         )
         try:
             if donation is None:
                 raise Invalid({"reference": _("No gift has this reference.")})
-            statements_service.match_by_hand(line, donation, current_user)
+            statements_service.match_by_hand(line.id, donation, current_user)
+            db.session.commit()
         except Invalid as invalid:
             db.session.rollback()
             flash(" ".join(str(m) for m in invalid.errors.values()), "error")

@@ -1,11 +1,13 @@
-"""The treasurer's actions on gifts: confirm a transfer, refund, record an offline gift.
+"""The treasurer's actions on gifts: confirm a transfer (and undo it when the bank reverses
+it), correct a gift's date, refund, record an offline gift.
 
 Every action is written to the audit log in the same transaction.
 """
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import stripe
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from campaigns.models import Campaign
@@ -15,20 +17,26 @@ from legami.extensions import db
 from legami.i18n import money
 from legami.models import User
 from legami.money import MAX_GIFT_CENTS, AmountError, check_cents
+from legami.timeutil import ROME, today_rome
 from legami.validation import Invalid
-from payments import stripe_gateway, transitions
+from payments import signals, stripe_gateway, totals, transitions
 from payments.labels import OFFLINE_METHODS
 from payments.models import Donation, Method, Refund, Status
 
 
 def confirm_transfer(
-    donation_id: int, received_on: date, user: User | None, source: str = "manual"
+    donation_id: int,
+    received_on: date,
+    user: User | None,
+    source: str = "manual",
+    currency: str | None = None,
 ) -> bool:
-    """Mark a pending bank transfer as arrived; False if it already was (nothing changes)."""
+    """Mark a pending bank transfer as arrived (in `currency`, when the caller knows it: the
+    gift's own, or nothing changes); False if it already was. The caller commits."""
     donation = transitions.lock(donation_id)
     if donation.method != Method.BANK_TRANSFER:
         raise Invalid({"received_on": _l("Only bank transfers are confirmed here.")})
-    pending = transitions.mark_succeeded(donation.id, received_on=received_on)
+    pending = transitions.mark_succeeded(donation.id, received_on=received_on, currency=currency)
     if pending:
         audit.record(
             user,
@@ -39,8 +47,94 @@ def confirm_transfer(
             amount_cents=donation.amount_cents,
         )
     transitions.send(pending)
-    db.session.commit()
     return bool(pending)
+
+
+def documented(donation_id: int) -> bool:
+    """Whether a document issued for the gift (a valid receipt) fixes its amount and date."""
+    app = current_app._get_current_object()
+    return any(answer for _, answer in signals.gift_documented.send(app, donation_id=donation_id))
+
+
+def reverse_transfer(donation_id: int, reversed_on: date, user: User | None, source: str) -> str:
+    """The bank took back the transfer that confirmed this gift. Returns what became of it:
+
+    - "pending": nothing was issued for it yet (no valid receipt), so the confirmation is
+      undone as if it never happened: pending again, out of the totals, out of its year, its
+      receipt no longer due; a new payment confirms it again.
+    - "refunded": a receipt was issued (or part was refunded already): the money that
+      remained is refunded, with a dated Refund row, so receipts void the receipt and the tax
+      data set reports the refund (payments.signals.donation_refunded).
+    - the gift's status otherwise (already refunded, say): nothing to undo.
+    Audited as donation.reverse. The caller commits.
+    """
+    fixed = documented(donation_id)  # first: it may lock the receipt's due mark
+    donation = transitions.lock(donation_id)
+    pending = []
+    if donation.status != Status.SUCCEEDED:
+        outcome = donation.status
+    elif not fixed and not donation.refunded_cents:
+        pending = transitions.mark_unconfirmed(donation)
+        outcome = Status.PENDING.value
+    else:
+        db.session.add(
+            Refund(
+                donation=donation,
+                amount_cents=donation.net_cents,
+                reason=f"bank reversal ({source})"[:300],
+                created_by_id=user.id if user else None,
+                # Dated the day the bank booked the reversal (noon in Rome), not the import.
+                created_at=datetime.combine(reversed_on, time(12), ROME).astimezone(UTC),
+            )
+        )
+        pending = transitions.record_refunded_total(donation, donation.amount_cents)
+        outcome = Status.REFUNDED.value
+    audit.record(
+        user,
+        "donation.reverse",
+        f"donation:{donation.id}",
+        source=source,
+        reversed_on=reversed_on.isoformat(),
+        outcome=outcome,
+        amount_cents=donation.amount_cents,
+    )
+    transitions.send(pending)
+    return outcome
+
+
+def correct_date(donation_id: int, received_on: date, user: User | None) -> Donation:
+    """The treasurer corrects the day a gift was made, until a receipt is issued for it (the
+    receipt states the day). The gift moves between its donor's years; audited as
+    donation.date with the old and new day. The caller commits."""
+    if documented(donation_id):
+        raise Invalid(
+            {
+                "received_on": _l(
+                    "A receipt was issued for this gift: its date can no longer change. Void "
+                    "the receipt first if the date is wrong."
+                )
+            }
+        )
+    donation = transitions.lock(donation_id)
+    if donation.received_on is None:
+        raise Invalid({"received_on": _l("Only a received gift has a date to correct.")})
+    if received_on > today_rome():
+        raise Invalid({"received_on": _l("The date cannot be in the future.")})
+    before = donation.received_on
+    if received_on != before:
+        cents, gifts = totals.counted(donation)
+        if received_on.year != before.year and (cents or gifts):
+            args = (donation.campaign_id, donation.id, donation.donor_id)
+            totals.add(*args, before, -cents, -gifts)
+            totals.add(*args, received_on, cents, gifts)
+        donation.received_on = received_on
+        audit.record(
+            user,
+            "donation.date",
+            f"donation:{donation.id}",
+            changes={"received_on": [before.isoformat(), received_on.isoformat()]},
+        )
+    return donation
 
 
 def refund(donation_id: int, amount_cents: int, reason: str, user: User | None) -> Refund:

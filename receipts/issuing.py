@@ -206,7 +206,31 @@ def _on_disputed(app, donation_id: int, dispute_status: str) -> None:
     flag_dispute(donation_id, dispute_status)
 
 
+def _on_unconfirmed(app, donation_id: int) -> None:
+    db.session.execute(delete(ReceiptDue).where(ReceiptDue.donation_id == donation_id))
+
+
+def _documented(app, donation_id: int) -> bool:
+    """Whether a valid receipt (per gift or annual) covers the gift. Its due mark is locked
+    first: `issue_due` skips locked marks, so none is issued until the asker commits."""
+    db.session.execute(
+        select(ReceiptDue.donation_id)
+        .where(ReceiptDue.donation_id == donation_id)
+        .with_for_update()
+    )
+    return bool(
+        db.session.scalar(
+            select(ReceiptGift.receipt_id)
+            .join(Receipt, Receipt.id == ReceiptGift.receipt_id)
+            .where(ReceiptGift.donation_id == donation_id, Receipt.status == ReceiptStatus.ISSUED)
+            .limit(1)
+        )
+    )
+
+
 def connect_signals(app) -> None:
     signals.donation_succeeded.connect(_on_succeeded, sender=app)
     signals.donation_refunded.connect(_on_refunded, sender=app)
     signals.donation_disputed.connect(_on_disputed, sender=app)
+    signals.donation_unconfirmed.connect(_on_unconfirmed, sender=app)
+    signals.gift_documented.connect(_documented, sender=app)

@@ -159,13 +159,13 @@ def test_camt053_matched_unmatched_wrong_amount_duplicate_and_reimport(client, l
     ]
     response = _upload(client, campaign.organisation, _camt(entries), "camt053")
     assert response.status_code == 302
-    lines = {line.line_key: line for line in db.session.scalars(select(StatementLine))}
+    lines = {line.bank_reference: line for line in db.session.scalars(select(StatementLine))}
     assert sorted(lines) == ["B1", "B2", "B3", "B4", "B5"]  # the debit is not a gift
     assert lines["B1"].status == "matched" and lines["B1"].donation_id == good.id
-    assert lines["B2"].status == "unmatched" and "amount differs" in lines["B2"].reason
+    assert (lines["B2"].status, lines["B2"].reason) == ("unmatched", "amount")
     assert lines["B3"].status == "matched"
-    assert lines["B4"].status == "unmatched" and "second payment" in lines["B4"].reason
-    assert lines["B5"].status == "unmatched" and "no Legami reference" in lines["B5"].reason
+    assert (lines["B4"].status, lines["B4"].reason) == ("unmatched", "already")
+    assert (lines["B5"].status, lines["B5"].reason) == ("unmatched", "no_reference")
     assert db.session.get(Donation, good.id).received_on == date(2026, 11, 18)
     assert db.session.get(Donation, wrong.id).status == "pending"
     assert db.session.get(Campaign, campaign.id).raised_cents == 7000
