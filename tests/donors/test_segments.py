@@ -535,7 +535,7 @@ def test_editing_a_segment_shows_its_criteria_and_keeps_changes(client, staff):
         None,
     )
     form = client.get(f"/staff/segments/{segment.id}/edit").text
-    assert re.search(r'name="total_min"[^>]*value="2500,50"', form)
+    assert re.search(r'name="total_min"[^>]*value="2.500,50"', form)
     assert re.search(r'name="total_year_from"[^>]*value="2024"', form)
     assert re.search(r'name="first_gift_from"[^>]*value="2020-01-31"', form)
     changed = client.post(
