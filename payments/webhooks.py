@@ -445,11 +445,10 @@ def complete_invoice(invoice: dict) -> dict:
     if not current_app.config.get("STRIPE_SECRET_KEY") or not _id(invoice.get("id")):
         return invoice
     try:
-        found = stripe_gateway.invoice_with_payments(invoice["id"])
-    except stripe.InvalidRequestError:
+        found = stripe_gateway.invoice_payment(invoice["id"])
+    except stripe.InvalidRequestError:  # Stripe does not know it: nothing to add
         return invoice
-    extra = ("payments", "payment_intent", "charge")
-    return {**invoice, **{k: found[k] for k in extra if found.get(k)}}
+    return {**invoice, **found}
 
 
 def _recurring(subscription_id: str | None) -> RecurringGift | None:
