@@ -109,13 +109,17 @@ def _service_data(body: dict) -> dict:
     """JSON (slugs, ISO dates) -> the editing service's typed values; Invalid on bad input."""
     errors: dict = {}
     data = {k: body[k] for k in ("title", "slug", "summary", "story", "goal_cents") if k in body}
+    for field in ("title", "slug", "summary", "story", "organisation"):
+        if field in body and not isinstance(body[field], str):
+            errors[field] = "Must be text."
+            data.pop(field, None)
     for field in ("starts_on", "ends_on"):
         if field in body:
             try:
                 data[field] = date.fromisoformat(str(body[field]))
             except ValueError:
                 errors[field] = "Give a date as YYYY-MM-DD."
-    if "organisation" in body:
+    if isinstance(body.get("organisation"), str):
         org = db.session.scalar(
             select(Organisation).where(Organisation.slug == body["organisation"])
         )
@@ -123,7 +127,7 @@ def _service_data(body: dict) -> dict:
     for field, model in (("pacts", Pact), ("labs", Lab)):
         if field in body:
             slugs = body[field]
-            if not isinstance(slugs, list):
+            if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
                 errors[field] = "Must be a list of slugs."
                 continue
             rows = db.session.scalars(select(model).where(model.slug.in_(slugs))).all()

@@ -11,6 +11,7 @@ from wtforms import RadioField
 from donors import dedupe, merge, record_labels
 from donors.identity import normalise_email
 from donors.models import Donor, DonorEmail
+from legami import params
 from legami.access import add_menu, roles_required
 from legami.extensions import db
 from legami.forms import choices
@@ -125,8 +126,12 @@ def merge_with(donor_id: int):
 
 
 def _find(text: str) -> Donor | None:
-    if text.lstrip("#").isdigit():
-        return db.session.get(Donor, int(text.lstrip("#")))
+    number = text.lstrip("#")
+    if number.isdigit():
+        try:
+            return db.session.get(Donor, params.parse(number, params.ID, "other"))
+        except params.BadParameter:
+            return None
     email = normalise_email(text)
     return db.session.scalar(
         select(Donor).where(

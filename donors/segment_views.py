@@ -7,7 +7,6 @@ from datetime import date
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     jsonify,
     redirect,
@@ -36,6 +35,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from campaigns.models import Campaign, Lab, Pact
 from donors import export, giving_figures, segments
 from donors.models import Segment, Tag
+from legami import params
 from legami.access import add_menu, roles_required
 from legami.extensions import db
 from legami.forms import AmountField, MultiCheckboxField, choices
@@ -301,10 +301,7 @@ def count():
 @roles_required(Role.STAFF)
 def segment(segment_id: int):
     segment = db.get_or_404(Segment, segment_id)
-    number = request.args.get("page", "")
-    page = segments.page(
-        segment.definition, max(int(number), 1) if number.isdigit() else 1, PAGE_SIZE
-    )
+    page = segments.page(segment.definition, params.arg("page", params.PAGE, 1), PAGE_SIZE)
     return render_template(
         "donors/staff/segment.html",
         segment=segment,
@@ -328,10 +325,9 @@ def export_donors(fmt: str):
     """All donors, or a segment's (`?segment=<id>`), as a CSV or XLSX download."""
     segment = None
     if "segment" in request.args:
-        number = request.args["segment"]
-        segment = db.session.get(Segment, int(number)) if number.isdigit() else None
-        if segment is None:
-            abort(404)
+        segment = db.get_or_404(
+            Segment, params.parse(request.args["segment"], params.ID, "segment")
+        )
     definition = segment.definition if segment else {}
     export.record(current_user, segment, fmt)
     name = export.filename(segment, fmt)

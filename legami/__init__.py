@@ -36,7 +36,18 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
             app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
         )
 
-    from legami import access, api, auth_views, cli, i18n, problems, security, staff_views, uploads
+    from legami import (
+        access,
+        api,
+        auth_views,
+        cli,
+        i18n,
+        problems,
+        security,
+        staff_views,
+        uploads,
+        validation,
+    )
     from legami.markdown import render_markdown
 
     i18n.init_app(app, babel)
@@ -44,6 +55,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     access.init_app(app, login_manager)
     security.init_app(app)
     problems.init_app(app)
+    validation.init_app(app)
     uploads.init_app(app)
     api.init_app(app)
     app.register_blueprint(auth_views.bp)

@@ -8,6 +8,7 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, g, jsonify, request
 from sqlalchemy import func, select
 
+from legami import params
 from legami.extensions import csrf, db
 from legami.models import ApiToken, Role
 from legami.timeutil import now_utc
@@ -129,6 +130,7 @@ def token_required(*roles: Role):
 
 
 def json_body() -> dict:
+    """The request's JSON object, or a 400 problem (not JSON, or an array, text, number)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         abort(400, "The body must be a JSON object.")
@@ -136,12 +138,10 @@ def json_body() -> dict:
 
 
 def page_args() -> tuple[int, int]:
-    """?page= and ?per_page= (capped), or a 400 problem."""
-    page = request.args.get("page", "1")
-    per_page = request.args.get("per_page", str(current_app.config["API_PAGE_SIZE"]))
-    if not page.isdigit() or not per_page.isdigit() or int(page) < 1 or int(per_page) < 1:
-        abort(400, "page and per_page must be positive whole numbers.")
-    return int(page), min(int(per_page), current_app.config["API_MAX_PAGE_SIZE"])
+    """?page= (1 to 10^6) and ?per_page= (1 to 100), or a 422 problem naming the field."""
+    page = params.arg("page", params.PAGE, 1)
+    per_page = params.arg("per_page", params.PER_PAGE, current_app.config["API_PAGE_SIZE"])
+    return page, per_page
 
 
 def page_envelope(items: list, page_no: int, size: int, total: int):

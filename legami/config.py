@@ -42,7 +42,6 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "PAGE_CACHE_SECONDS": float(env.get("PAGE_CACHE_SECONDS", "2")),
         "API_PAGE_SIZE": 20,
-        "API_MAX_PAGE_SIZE": 100,
         # The privacy notice (art. 13 GDPR) shown where consent is asked, stored with it.
         "PRIVACY_NOTICE_VERSION": env.get("PRIVACY_NOTICE_VERSION", "2025-01"),
         "NEWSLETTER_CONFIRM_MAX_AGE": int(env.get("NEWSLETTER_CONFIRM_MAX_AGE", 7 * 24 * 3600)),

@@ -5,7 +5,9 @@ only (no sign, spaces, '²' or other Unicode digits, which `str.isdigit` and `in
 within the bounds of the kind of number, so nothing a client sends reaches the database as a
 number it cannot hold. A bad value raises `BadParameter`: the HTML pages answer 400 with its
 message, the JSON API a 422 problem naming the field. In a URL path (`<int:…>`) a value out of
-bounds matches no route: 404, as for any id that does not exist.
+bounds matches no route: 404, as for any id that does not exist. `?page=` and `?per_page=` mean
+the same on every page, so they are checked for every request before its view runs (Flask-
+SQLAlchemy's `paginate` reads them itself).
 """
 
 from dataclasses import dataclass
@@ -106,6 +108,12 @@ class IdConverter(BaseConverter):
         return str(int(value))
 
 
+def check_paging() -> None:
+    arg("page", PAGE)
+    arg("per_page", PER_PAGE)
+
+
 def init_app(app) -> None:
     """Before any route is added: every `<int:…>` in a path is a bounded id."""
     app.url_map.converters["int"] = IdConverter
+    app.before_request(check_paging)

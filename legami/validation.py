@@ -1,4 +1,8 @@
-"""One error type for services, so forms and the JSON API report the same messages."""
+"""One error type for services, so forms and the JSON API report the same messages; and the
+one shape every JSON request body has: an object (an array or a bare value is a 400 before any
+view, form or service reads it)."""
+
+from flask import abort, request
 
 
 class Invalid(Exception):
@@ -20,3 +24,14 @@ def apply_to_form(form, invalid: Invalid, aliases: dict[str, str] | None = None)
             target.errors = [*target.errors, str(message)]
         else:
             form.form_errors.append(str(message))
+
+
+def json_bodies_are_objects() -> None:
+    if not (request.is_json and request.content_length):
+        return
+    if not isinstance(request.get_json(silent=True), dict):
+        abort(400, "The body must be a JSON object.")
+
+
+def init_app(app) -> None:
+    app.before_request(json_bodies_are_objects)

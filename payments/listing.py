@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from legami import params
 from legami.csv_export import to_csv
 from legami.money import cents_to_decimal
 from legami.timeutil import ROME
@@ -23,10 +24,6 @@ class Filters:
 
     @classmethod
     def from_args(cls, args) -> "Filters":
-        def number(name):
-            value = args.get(name, "")
-            return int(value) if value.isdigit() else None
-
         def day(name):
             try:
                 return date.fromisoformat(args.get(name, ""))
@@ -34,8 +31,8 @@ class Filters:
                 return None
 
         return cls(
-            campaign_id=number("campaign"),
-            organisation_id=number("organisation"),
+            campaign_id=params.arg("campaign", params.ID, args=args),
+            organisation_id=params.arg("organisation", params.ID, args=args),
             method=args.get("method") or None,
             status=args.get("status") or None,
             date_from=day("from"),

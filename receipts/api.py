@@ -44,11 +44,8 @@ def receipt_json(r: Receipt) -> dict:
 
 
 def _filters() -> listing.Filters:
-    """?year=, ?organisation= (id) and ?status=, or a 400 problem."""
+    """?year=, ?organisation= (id) and ?status=, or a 400 (status) or 422 (numbers) problem."""
     args = request.args
-    for name in ("year", "organisation"):
-        if args.get(name) and not args[name].isdigit():
-            abort(400, f"{name} must be a whole number.")
     status = args.get("status") or None
     if status is not None and status not in set(ReceiptStatus):
         abort(400, "status must be one of: " + ", ".join(ReceiptStatus) + ".")

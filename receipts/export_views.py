@@ -20,6 +20,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from campaigns.models import Campaign
+from legami import params
 from legami.access import roles_required
 from legami.csv_export import XLSX_TYPE, write_xlsx
 from legami.extensions import db
@@ -32,9 +33,8 @@ bp = Blueprint("receipts_exports", __name__, url_prefix="/staff/receipts/exports
 PAGE_SIZE = 50
 
 
-def _number(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+def _id(name: str) -> int | None:
+    return params.arg(name, params.ID)
 
 
 def _day(name: str) -> date | None:
@@ -46,16 +46,16 @@ def _day(name: str) -> date | None:
 
 def _scope() -> exports.Scope:
     return exports.Scope(
-        year=_number("year"),
+        year=params.arg("year", params.YEAR),
         date_from=_day("from"),
         date_to=_day("to"),
-        organisation_id=_number("organisation"),
-        campaign_id=_number("campaign"),
+        organisation_id=_id("organisation"),
+        campaign_id=_id("campaign"),
     )
 
 
 def _year() -> int:
-    return _number("year") or today_rome().year - 1
+    return params.arg("year", params.YEAR, today_rome().year - 1)
 
 
 def _name(scope: exports.Scope, what: str, ext: str) -> str:
@@ -114,7 +114,7 @@ def ledger(fmt: str):
 @bp.get("/reconciliation")
 @roles_required(Role.TREASURER)
 def reconciliation():
-    year, organisation_id = _year(), _number("organisation")
+    year, organisation_id = _year(), _id("organisation")
     exports.record(current_user, "reconciliation", year=year, organisation=organisation_id)
     return render_template(
         "receipts/staff/reconciliation.html",
@@ -130,7 +130,7 @@ def reconciliation():
 def below_threshold():
     """The gifts of the reconciliation's "below the threshold" line, each with a button to
     issue its receipt."""
-    year, organisation_id = _year(), _number("organisation")
+    year, organisation_id = _year(), _id("organisation")
     page = db.paginate(
         exports.below_threshold(year, organisation_id), per_page=PAGE_SIZE, error_out=False
     )
@@ -155,7 +155,7 @@ def without_tax_code():
 
 
 def _precompilata(what: str, make):
-    year, organisation = _year(), db.session.get(Organisation, _number("organisation") or 0)
+    year, organisation = _year(), db.session.get(Organisation, _id("organisation") or 0)
     if organisation is None:
         flash(_("Choose the organisation whose data set you need."), "error")
         return redirect(url_for(".index", year=year))

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from legami import params
 from receipts.models import Receipt
 
 
@@ -18,13 +19,9 @@ class Filters:
 
     @classmethod
     def from_args(cls, args) -> "Filters":
-        def number(name):
-            value = args.get(name, "")
-            return int(value) if value.isdigit() else None
-
         return cls(
-            organisation_id=number("organisation"),
-            year=number("year"),
+            organisation_id=params.arg("organisation", params.ID, args=args),
+            year=params.arg("year", params.YEAR, args=args),
             status=args.get("status") or None,
             missing_tax_code=args.get("missing_tax_code") == "1",
             disputed=args.get("disputed") == "1",

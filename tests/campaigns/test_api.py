@@ -37,15 +37,20 @@ def test_campaigns_are_paginated_and_only_public(client):
     assert slugs == {f"c{n}" for n in range(5)}
     beyond = client.get("/api/v1/campaigns?per_page=2&page=9").json
     assert beyond["items"] == []
-    capped = client.get("/api/v1/campaigns?per_page=1000").json
-    assert capped["per_page"] == 100
+    largest = client.get("/api/v1/campaigns?per_page=100").json
+    assert largest["per_page"] == 100
+    over = client.get("/api/v1/campaigns?per_page=101")
+    assert over.status_code == 422 and over.json["errors"][0]["field"] == "per_page"
 
 
 def test_bad_paging_is_a_problem(client):
     response = client.get("/api/v1/campaigns?page=zero")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
-    assert response.json["status"] == 400
+    assert response.json["status"] == 422
+    assert response.json["errors"] == [
+        {"field": "page", "message": "page must be a whole number from 1 to 1000000."}
+    ]
 
 
 def test_campaign_detail_and_404(client):

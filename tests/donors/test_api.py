@@ -44,7 +44,7 @@ def test_donors_are_listed_by_name_in_pages_and_searched(client, staff_token):
     found = client.get("/api/v1/donors?q=NICOLO FOA", headers=staff_token)
     assert [d["email"] for d in found.json["items"]] == ["nicolo@example.org"]
     bad = client.get("/api/v1/donors?page=0", headers=staff_token)
-    assert bad.status_code == 400
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "page"
     assert bad.mimetype == "application/problem+json"
 
 
