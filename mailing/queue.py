@@ -7,9 +7,10 @@ but before `sent_at` is committed sends that one mail again on the next run.
 from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 
 from legami.extensions import db
 from legami.sql import upsert_insert
@@ -31,17 +32,26 @@ class NotYet(Exception):
         self.seconds = seconds
 
 
-_ENQUEUE = insert(MailJob).values(kind=bindparam("b_kind"), donation_id=bindparam("b_donation"))
+@cache
+def _enqueue_statement(dialect: str):
+    # Built once per engine: it runs for every gift.
+    return (
+        upsert_insert(MailJob.__table__)
+        .values(kind=bindparam("b_kind"), donation_id=bindparam("b_donation"))
+        .on_conflict_do_nothing(index_elements=["kind", "donation_id"])
+    )
 
 
 def enqueue(kind: str, donation_id: int) -> None:
-    """Queue a mail in the current transaction.
+    """Queue a mail in the current transaction, once per gift and kind.
 
-    Payments sends each signal once per change (under the donation's row lock), so no check
-    is needed here; the unique key on (kind, donation) is the backstop that would refuse a
-    second thank-you for the same gift.
+    Payments sends each signal once per change (under the donation's row lock). A gift can
+    succeed a second time only after a bank reversal made it pending again
+    (payments.treasury.reverse_transfer); it is not thanked twice.
     """
-    db.session.connection().execute(_ENQUEUE, {"b_kind": kind, "b_donation": donation_id})
+    db.session.connection().execute(
+        _enqueue_statement(db.engine.dialect.name), {"b_kind": kind, "b_donation": donation_id}
+    )
 
 
 def requeue(kind: str, donation_id: int) -> None:

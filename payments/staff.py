@@ -1,6 +1,15 @@
 """The back office for gifts: list and export, detail, confirm, refund, offline gifts, events."""
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -249,8 +258,12 @@ def statements():
             apply_to_form(form, invalid)
         except IntegrityError:
             db.session.rollback()
+            current_app.logger.exception("statement import refused by the database")
             form.form_errors.append(
-                _("Another import of this statement was running: import it again to see it.")
+                _(
+                    "The statement could not be stored (another import of the same lines at "
+                    "the same moment?). Nothing was stored: import it again."
+                )
             )
         else:
             counts = result.counts

@@ -18,6 +18,7 @@ Guarantees:
   for it; the credit then confirms nothing. Other debits are not gifts: noted, not stored.
 """
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
@@ -295,6 +296,7 @@ def import_statement(
     for line in statement.lines:
         counts[line.status] += 1
     counts["left_out"] = len(notes) - counts["already"]
+    notes.sort(key=lambda note: [int(n) for n in re.findall(r"[0-9]+", note.row)])
     statement.notes = [asdict(note) for note in notes]
     audit.record(
         user,
