@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from donors import erasure
 from donors.models import Donor, DonorChange, DonorSuggestion
 from legami.extensions import db
 from legami.models import AuditEntry
@@ -281,3 +282,16 @@ def test_a_monthly_gift_applies_its_details_once(app, donor):
     assert _record(donor.id) == {**ORIGINAL, "postal_code": "26100"}
     [suggestion] = db.session.scalars(select(DonorSuggestion)).all()
     assert suggestion.values == {"town": "Crema"}
+
+
+def test_forgetting_the_donor_removes_what_was_typed_and_suggested(client, login, donor):
+    campaign = factories.campaign()
+    gift = _give(client, campaign)
+    login("treasurer")
+    _confirm(client, gift)
+    assert (_count(GiftDetails), _count(DonorSuggestion)) == (1, 1)
+    removed = erasure.forget(donor.id, None, today=date(2026, 12, 1), years=10)
+    db.session.commit()
+    assert (removed["gift_details"], removed["suggestions"]) == (1, 1)
+    assert (_count(GiftDetails), _count(DonorSuggestion)) == (0, 0)
+    assert db.session.get(Donation, gift.id).amount_cents == 4000  # the gift itself stays
