@@ -8,7 +8,7 @@ into money, so `0.001` never becomes 1,00 € and `1e30` never reaches a databas
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
@@ -112,34 +112,3 @@ def check_cents(value, maximum: int, allow_zero: bool = False) -> int:
     if value < 0:
         raise AmountError(_l("The amount cannot be negative."))
     return _bounded(value, maximum, allow_zero)
-
-
-_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
-
-
-def parse_decimal(text: str) -> int:
-    """A machine-written amount ('1500.00', as in XML) -> cents."""
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation as exc:
-        raise ValueError(f"not a decimal amount: {text!r}") from exc
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        raise ValueError(f"not an amount in cents: {text!r}")
-    return int(value * 100)
-
-
-def parse_euros(text: str) -> int:
-    """'1.234,50', '5.000', '1234.50' or '1234' -> cents; ValueError on anything else.
-
-    Italian first: a comma is the decimal mark and dots in groups of three separate thousands.
-    """
-    raw = text.strip().replace("€", "").replace(" ", "").replace("\xa0", "")
-    if "," in raw or _THOUSANDS.match(raw):
-        raw = raw.replace(".", "").replace(",", ".")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation as exc:
-        raise ValueError(f"not an amount in euros: {text!r}") from exc
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        raise ValueError(f"not an amount in euros: {text!r}")
-    return int(value * 100)
