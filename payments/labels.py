@@ -7,10 +7,15 @@ from payments.models import Method, Status
 METHOD = {
     Method.CARD: _l("Card"),
     Method.BANK_TRANSFER: _l("Bank transfer"),
-    Method.CASH: _l("Cash"),
+    Method.POSTAL: _l("Postal payment (bollettino or vaglia)"),
+    Method.PAYPAL: _l("PayPal"),
+    Method.SATISPAY: _l("Satispay"),
     Method.CHEQUE: _l("Cheque"),
-    Method.OTHER: _l("Other"),
+    Method.CASH: _l("Cash"),
+    Method.OTHER_UNTRACEABLE: _l("Other, not traceable"),
 }
+# What staff record by hand: card gifts come through Stripe only.
+OFFLINE_METHODS = {m: label for m, label in METHOD.items() if m != Method.CARD}
 STATUS = {
     Status.PENDING: _l("Pending"),
     Status.SUCCEEDED: _l("Received"),
