@@ -203,19 +203,35 @@ def _keys(*values: str | None) -> list[str]:
 
 
 def _lock_keys(keys: list[str]) -> None:
-    """Serialise the events about these payment keys, in this transaction: an event parked
-    on a key and the gift that appears with it never miss each other."""
+    """Serialise, in this transaction, the events about payment keys whose gift may not
+    exist yet: an event parked on a key and the gift that appears with it never miss each
+    other. PostgreSQL: an advisory lock per key, in one order. SQLite has one writer at a
+    time: its write lock, taken before reading."""
     if db.engine.dialect.name == "postgresql":
         for key in sorted(keys):
             db.session.execute(
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
             )
-    else:  # SQLite has one writer at a time: take the write lock before reading
+    else:
         db.session.execute(text("UPDATE payment_events SET state = state WHERE 1 = 0"))
 
 
 def _lock(donation_id: int | None) -> Donation | None:
     return transitions.lock(donation_id) if donation_id else None
+
+
+def _find_locked(keys: list[str], find: Callable[[], int | None]) -> Donation | None:
+    """The gift `find` names, row-locked. A gift that exists is serialised by its row lock
+    (as its payment's success is); only when there is none yet are the keys locked, and it
+    is looked for again. Handlers applied from the park run with their gift there, so they
+    take no key lock while holding a row (no lock order to invert)."""
+    if db.engine.dialect.name != "postgresql":
+        _lock_keys(keys)
+    donation = _lock(find())
+    if donation is None and db.engine.dialect.name == "postgresql":
+        _lock_keys(keys)
+        donation = _lock(find())
+    return donation
 
 
 def _gift_for_payment(intent_id: str | None, charge_id: str | None) -> Donation | None:
@@ -226,7 +242,10 @@ def _gift_for_payment(intent_id: str | None, charge_id: str | None) -> Donation 
         conditions.append(Donation.stripe_charge_id == charge_id)
     if not conditions:
         return None
-    return _lock(db.session.scalar(select(Donation.id).where(or_(*conditions)).limit(1)))
+    return _find_locked(
+        _keys(intent_id, charge_id),
+        lambda: db.session.scalar(select(Donation.id).where(or_(*conditions)).limit(1)),
+    )
 
 
 def _apply_parked(keys: list[str]) -> list:
@@ -359,7 +378,6 @@ def on_charge_refunded(charge: dict, created: datetime) -> Outcome:
     keys = _keys(intent_id, charge_id)
     if not keys:
         return _ignored("a charge without an id")
-    _lock_keys(keys)
     donation = _gift_for_payment(intent_id, charge_id)
     if donation is None:
         return _parked(keys, "the gift of payment")
@@ -390,7 +408,6 @@ def on_refund(refund: dict, created: datetime) -> Outcome:
     keys = _keys(intent_id, charge_id)
     if not keys or not _id(refund.get("id")):
         return _ignored("a refund without its payment")
-    _lock_keys(keys)
     donation = _gift_for_payment(intent_id, charge_id)
     if donation is None or donation.succeeded_at is None:
         return _parked(keys, "the payment", donation.id if donation else None)
@@ -406,7 +423,6 @@ def on_dispute(dispute: dict, created: datetime) -> Outcome:
     keys = _keys(intent_id, charge_id)
     if not keys:
         return _ignored("a dispute without its payment")
-    _lock_keys(keys)
     donation = _gift_for_payment(intent_id, charge_id)
     if donation is None or donation.succeeded_at is None:
         return _parked(keys, "the payment", donation.id if donation else None)
@@ -482,11 +498,12 @@ def on_invoice_paid(invoice: dict, created: datetime) -> Outcome:
     if not isinstance(paid, int) or paid <= 0:
         return _ignored("nothing paid on this invoice")
     intent_id, charge_id = _invoice_payment(invoice)
-    keys = _keys(invoice_id, intent_id, charge_id, subscription_id)
+    keys = _keys(invoice_id, intent_id, charge_id)
     _lock_keys(keys)
     gift = _recurring(subscription_id)
     if gift is None:
         return _parked([subscription_id], "the monthly gift of subscription")
+    keys.append(subscription_id)
     moved = _move(gift, RecurringStatus.ACTIVE, created)
     donation_id = db.session.scalar(
         select(Donation.id).where(Donation.stripe_invoice_id == invoice_id)
@@ -542,9 +559,11 @@ def on_invoice_payment_paid(payment: dict, created: datetime) -> Outcome:
     if invoice_id is None or not (intent_id or charge_id):
         return _ignored("an invoice payment without its invoice or payment")
     keys = _keys(invoice_id, intent_id, charge_id)
-    _lock_keys(keys)
-    donation = _lock(
-        db.session.scalar(select(Donation.id).where(Donation.stripe_invoice_id == invoice_id))
+    donation = _find_locked(
+        keys,
+        lambda: db.session.scalar(
+            select(Donation.id).where(Donation.stripe_invoice_id == invoice_id)
+        ),
     )
     if donation is None:
         return _parked([invoice_id], "the monthly gift of invoice")
