@@ -282,24 +282,30 @@ def test_three_schedulers_start_at_once_on_a_fresh_database(tmp_path):
             upgrade()
             db.engine.dispose()
         env = _legami_env(url, tmp_path / "instance", PYTHONUNBUFFERED="1")
+        logs = [(tmp_path / f"out-{n}.txt", tmp_path / f"err-{n}.txt") for n in range(3)]
         schedulers = [
             subprocess.Popen(
                 [str(Path(sys.executable).parent / "legami"), "scheduler"],
                 cwd=ROOT,
                 env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
+                stdout=out.open("w"),
+                stderr=err.open("w"),
             )
-            for _ in range(3)
+            for out, err in logs
         ]
         try:
-            time.sleep(8)
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and not all(
+                "Scheduler running" in out.read_text() for out, _err in logs
+            ):
+                time.sleep(0.5)
+            time.sleep(5)  # the jobs that run at start (mail queue, newsletters) have run
             running = [process.poll() is None for process in schedulers]
         finally:
             for process in schedulers:
                 process.terminate()
-            outputs = [process.communicate(timeout=30) for process in schedulers]
+                process.wait(timeout=30)
+        outputs = [(out.read_text(), err.read_text()) for out, err in logs]
         assert running == [True, True, True], outputs
         for out, err in outputs:
             assert "Scheduler running" in out
