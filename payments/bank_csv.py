@@ -16,8 +16,11 @@ What it reads:
   (payments.bank_lines.payer_day): a transfer the payer made on 31 December and booked on 2
   January carries value date 31 December.
 - Rows without a date: blank ones are skipped; balance and total rows ("Saldo contabile
-  finale", "Totale movimenti") and rows without an amount are noted and left out. A row with
-  an amount but an unreadable date refuses the file, as does an unreadable amount.
+  finale", "Totale movimenti"), the column titles repeated (a paged export) and rows without
+  an amount are noted and left out. A row with an amount but an unreadable date refuses the
+  file, as does an unreadable amount.
+- A currency column, when mapped, may say `EUR`, `Euro` or `€`; else the currency in the
+  amount column's title (`Importo EUR`), else euros.
 - A debit whose causale says "storno" (or "reversal") is a reversal of an earlier credit.
 """
 
@@ -178,9 +181,13 @@ def read(data: bytes, mapping: CsvMapping) -> Parsed:
     title = columns.get("amount") or columns.get("credit", "")
     if found := _CURRENCY_IN_TITLE.search(title):
         default_currency = found.group(1).upper()
+    titles = [fold(cell) for cell in rows[title_row]]
     for number, row in enumerate(rows[title_row + 1 :], start=title_row + 2):
         cells = [normal(cell) for cell in row]
         if not any(cells):
+            continue
+        if [fold(cell) for cell in cells] == titles:  # an export split into pages
+            notes.append(Note(str(number), "titles"))
             continue
 
         def cell(role: str, cells=cells) -> str:

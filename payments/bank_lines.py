@@ -170,8 +170,13 @@ def payer_day(booked_on: date, *candidates: date | None) -> date | None:
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
+_CURRENCY_NAMES = {"€": "EUR", "EURO": "EUR", "$": "USD", "US$": "USD", "£": "GBP"}
+
+
 def currency_code(text: str, row: str) -> str:
+    """An ISO 4217 code, as written or from the names banks print (`Euro`, `€`)."""
     code = normal(text).upper()
+    code = _CURRENCY_NAMES.get(code, code)
     if not _CURRENCY.fullmatch(code):
         raise refuse(row, _l("%(code)s is not a currency code.", code=code[:20]))
     return code

@@ -65,6 +65,7 @@ REASONS = {
 }
 NOTES = {
     "preamble": _l("Rows before the column titles: left out."),
+    "titles": _l("The column titles again: left out."),
     "summary": _l("A balance or total row, not a transaction: left out (%(detail)s)."),
     "no_date": _l("A row without a date: left out (%(detail)s)."),
     "no_amount": _l("A row without an amount: left out."),
@@ -214,25 +215,26 @@ def _debit(row: StatementLine, user) -> None:
 
 
 def _is_reversal(line: Line, organisation_id: int) -> bool:
-    """A marked reversal, or a debit naming a gift whose credit is on a statement."""
+    """A marked reversal, or a debit naming a gift whose credit of that amount is on a
+    statement: the money went back (a refund already recorded on the gift changes nothing
+    more: treasury.reverse_transfer leaves a refunded gift as it is)."""
     if line.reversal:
         return True
     found = references.find_references(line.description)
-    return (
-        bool(found)
-        and db.session.scalar(
-            select(StatementLine.id)
-            .join(Donation, Donation.id == StatementLine.donation_id)
-            .where(
-                StatementLine.organisation_id == organisation_id,
-                StatementLine.direction == CREDIT,
-                StatementLine.amount_cents == line.amount_cents,
-                Donation.payment_reference.in_(found),
-            )
-            .limit(1)
+    if not found:
+        return False
+    credit = db.session.scalar(
+        select(StatementLine.id)
+        .join(Donation, Donation.id == StatementLine.donation_id)
+        .where(
+            StatementLine.organisation_id == organisation_id,
+            StatementLine.direction == CREDIT,
+            StatementLine.amount_cents == line.amount_cents,
+            Donation.payment_reference.in_(found),
         )
-        is not None
+        .limit(1)
     )
+    return credit is not None
 
 
 def import_statement(

@@ -225,3 +225,23 @@ def test_a_broken_csv_gives_a_message_and_stores_nothing(
     assert response.status_code == 422
     assert message.encode() in response.data
     assert stored() == (0, 0)
+
+
+def test_a_paged_export_with_a_currency_column(client, treasurer, campaign):
+    euros, dollars = pledge(campaign, 1000), pledge(campaign, 1000)
+    titles = ["Data", "Valuta", "Importo", "Divisa", "Causale"]
+    rows = [
+        titles,
+        ["01/12/2026", "30/11/2026", "10,00", "Euro", f"DONO {euros.payment_reference}"],
+        titles,
+        ["01/12/2026", "01/12/2026", "10,00", "USD", f"GIFT {dollars.payment_reference}"],
+    ]
+    mapping = {**DARE_AVERE, "date_column": "Data", "value_date_column": "Valuta"}
+    mapping.update(amount_column="Importo", credit_column="", debit_column="")
+    mapping.update(description_column="Causale", currency_column="Divisa")
+    response = upload(client, campaign.organisation, csv_bytes(rows, "cp1252"), "csv", **mapping)
+    assert response.status_code == 302
+    assert (gift(euros).status, gift(euros).received_on) == ("succeeded", date(2026, 11, 30))
+    assert (line_for(dollars).reason, gift(dollars).status) == ("currency", "pending")
+    statement = db.session.scalar(select(BankStatement))
+    assert [(n["row"], n["code"]) for n in statement.notes] == [("3", "titles")]
