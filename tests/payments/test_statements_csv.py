@@ -22,6 +22,7 @@ from tests.payments.statements import (
 )
 
 ENCODINGS = [("cp1252", ";"), ("utf-16", "\t"), ("utf-8-sig", ";")]
+OFFER = "OFFERTA \u2013 grazie"  # an en dash: byte 0x96 in Windows-1252
 
 
 @pytest.fixture
@@ -67,8 +68,8 @@ def _export(year_end, gift_a, gift_b) -> list[list[str]]:
             "20,00",
             f"Erogazione liberale {gift_b.payment_reference}",
         ],
-        ["05/01/2026", "05/01/2026", "", "20,00", "OFFERTA – grazie"],
-        ["05/01/2026", "05/01/2026", "", "20,00", "OFFERTA – grazie"],
+        ["05/01/2026", "05/01/2026", "", "20,00", OFFER],
+        ["05/01/2026", "05/01/2026", "", "20,00", OFFER],
         ["", "", "", "", ""],
         ["Saldo contabile finale", "", "", "11.318,00", ""],
         ["Saldo disponibile", "", "", "11.318,00", ""],
@@ -99,7 +100,7 @@ def test_dare_avere_export_in_any_encoding_then_again_in_the_others(
     db.session.expire_all()
     assert db.session.get(Campaign, campaign.id).raised_cents == 125050 + 5000 + 2000
     twins = db.session.scalars(
-        select(StatementLine).where(StatementLine.description == "OFFERTA – grazie")
+        select(StatementLine).where(StatementLine.description == OFFER)
     ).all()
     assert len(twins) == 2
 
