@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import ColumnElement, String, delete, event, exists, insert, select, update
+from sqlalchemy import ColumnElement, String, delete, event, exists, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -39,7 +39,7 @@ from donors.models import (
 )
 from legami.extensions import db
 from legami.models import Organisation, User
-from legami.sql import upsert_insert
+from legami.sql import bulk_insert, upsert_insert
 from legami.timeutil import now_utc
 from legami.validation import Invalid
 
@@ -410,9 +410,9 @@ def withdraw_many(donor_ids: list[int]) -> None:
 
 
 def record_many(events: list[dict]) -> None:
-    """ConsentEvent rows as given (each dict with the same keys): an import's history."""
-    if events:
-        db.session.execute(insert(ConsentEvent.__table__), events)
+    """ConsentEvent rows as given (each dict with the same keys, every column): an import's
+    history."""
+    bulk_insert(ConsentEvent.__table__, events)
 
 
 # --- Who may receive what -----------------------------------------------------------------

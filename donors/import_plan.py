@@ -42,6 +42,7 @@ from donors.models import (
 )
 from legami.extensions import db
 from legami.i18n import when
+from legami.sql import among
 
 REASONS = {
     "no_email": _l("No e-mail address"),
@@ -107,12 +108,12 @@ class Lookup:
         ]
         donors = {
             row.email: row
-            for row in db.session.execute(select(*columns).where(Donor.email.in_(addresses)))
+            for row in db.session.execute(select(*columns).where(among(Donor.email, addresses)))
         }
         further = db.session.execute(
             select(DonorEmail.email.label("address"), *columns)
             .join(Donor, DonorEmail.donor_id == Donor.id)
-            .where(DonorEmail.email.in_(addresses))
+            .where(among(DonorEmail.email, addresses))
         )
         for row in further:
             donors.setdefault(row.address, row)
@@ -121,7 +122,7 @@ class Lookup:
         for donor_id, name in db.session.execute(
             select(donor_tags.c.donor_id, Tag.name)
             .join(Tag, Tag.id == donor_tags.c.tag_id)
-            .where(donor_tags.c.donor_id.in_(ids))
+            .where(among(donor_tags.c.donor_id, ids))
             .order_by(Tag.name)
         ):
             tags.setdefault(donor_id, []).append(name)
@@ -129,14 +130,14 @@ class Lookup:
         suppressed = {
             hashes[h]
             for h in db.session.scalars(
-                select(Suppression.email_hash).where(Suppression.email_hash.in_(list(hashes)))
+                select(Suppression.email_hash).where(among(Suppression.email_hash, hashes))
             )
         }
         withdrawn = dict(
             db.session.execute(
                 select(ConsentEvent.donor_id, func.max(ConsentEvent.occurred_at))
                 .where(
-                    ConsentEvent.donor_id.in_(ids),
+                    among(ConsentEvent.donor_id, ids),
                     ConsentEvent.purpose == ConsentPurpose.NEWSLETTER,
                     ConsentEvent.action == ConsentAction.WITHDRAWN,
                 )

@@ -10,7 +10,7 @@ with `derived_keys`, as the model's event would: Core statements bypass the ORM'
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from donors import consent
 from donors.import_plan import Plan
@@ -30,7 +30,7 @@ from donors.models import (
     fold,
 )
 from legami.extensions import db
-from legami.sql import upsert_insert
+from legami.sql import among, bulk_insert, upsert_insert
 from legami.timeutil import now_utc
 
 donors_table = Donor.__table__
@@ -98,17 +98,25 @@ def _insert_donors(plans: list[Plan], context: Context, now: datetime) -> dict[s
                 "source": DonorSource.IMPORT,
                 "source_detail": context.filename[:200],
                 "notes": plan.note,
-                "newsletter_consent": False,
+                # Planned against the suppressions read in this transaction.
+                "newsletter_consent": plan.grant,
                 "created_at": now,
                 "updated_at": now,
             }
         )
     if not records:
         return {}
-    inserted = db.session.execute(
-        insert(donors_table).returning(donors_table.c.id, donors_table.c.email), records
+    # A bulk insert (COPY on PostgreSQL) and a read of the ids by address is several times
+    # faster than one INSERT ... RETURNING of the whole batch.
+    bulk_insert(donors_table, records)
+    emails = [record["email"] for record in records]
+    return dict(
+        db.session.execute(
+            select(donors_table.c.email, donors_table.c.id).where(
+                among(donors_table.c.email, emails)
+            )
+        ).all()
     )
-    return {email: id for id, email in inserted}
 
 
 def _update_donors(plans: list[Plan], context: Context, now: datetime) -> list[dict]:
@@ -174,7 +182,7 @@ def _tag(rows: list[tuple[Plan, int]], known: dict[int, list[str]], context, now
             before = known.get(donor_id, [])
             after = ", ".join([*before, *plan.new_tags])
             changes.append(_change(donor_id, "tags", ", ".join(before), after, context, now))
-    db.session.execute(insert(donor_tags), links)
+    bulk_insert(donor_tags, links)
     return changes
 
 
@@ -199,11 +207,13 @@ def _consent(rows: list[tuple[Plan, Parsed, int]], context: Context, now: dateti
     """Grants dated as the file dates them (given at OPTIN_TIME or CONFIRM_TIME, confirmed at
     CONFIRM_TIME, from the confirming IP if known); withdrawals dated when the person
     unsubscribed; suppressions."""
-    granted = consent.grant_many([donor_id for plan, _, donor_id in rows if plan.grant])
+    # New donors were inserted consenting; known ones get it unless suppressed meanwhile.
+    known = [donor_id for plan, _, donor_id in rows if plan.grant and plan.donor is not None]
+    granted = consent.grant_many(known)
     consent.withdraw_many([donor_id for plan, _, donor_id in rows if plan.withdraw])
     events = []
     for plan, parsed, donor_id in rows:
-        if donor_id in granted and plan.grant:
+        if plan.grant and (plan.donor is None or donor_id in granted):
             events.append(
                 _consent_event(
                     donor_id,
@@ -243,6 +253,6 @@ def write(batch: list[tuple[Plan, Parsed]], known_tags, context: Context) -> dic
     ]
     changes += _tag([(plan, donor_id) for plan, _, donor_id in applied], known_tags, context, now)
     if changes:
-        db.session.execute(insert(DonorChange.__table__), changes)
+        bulk_insert(DonorChange.__table__, changes)
     _consent(applied, context, now)
     return created

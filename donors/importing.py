@@ -21,7 +21,7 @@ from typing import BinaryIO
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from donors import import_write
@@ -40,6 +40,7 @@ from donors.models import ImportJob, ImportOutcome, ImportRow, ImportStatus
 from legami import audit
 from legami.extensions import db
 from legami.models import User
+from legami.sql import bulk_insert, plan_each_statement
 from legami.timeutil import now_utc
 from legami.validation import Invalid
 
@@ -139,6 +140,7 @@ def _batches(rows, size: int):
 def _plan(parsed, seen: dict[str, int]):
     """Plan a batch against the database as it is now; the addresses it meets are noted in
     a layer of `seen` that the caller keeps only once the batch is written."""
+    plan_each_statement()  # the batch's statements repeat while their tables fill
     lookup = Lookup.fetch({p.email for _, p in parsed if p.email and not p.problems})
     layer = ChainMap({}, seen)
     plans = [(number, plan_row(number, row, lookup, layer), row) for number, row in parsed]
@@ -198,7 +200,7 @@ def _process(job: ImportJob, dry_run: bool, progress: Callable[[int], None] | No
             }
             for number, plan, _ in plans
         ]
-        db.session.execute(insert(ImportRow), records)
+        bulk_insert(ImportRow.__table__, records)
         job.processed_rows += len(batch)
         job.created += counts[ImportOutcome.CREATE]
         job.updated += counts[ImportOutcome.UPDATE]
