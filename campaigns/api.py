@@ -33,6 +33,8 @@ def campaign_json(c: Campaign, detail: bool = False) -> dict:
         "slug": c.slug,
         "title": c.title,
         "summary": c.summary,
+        "title_en": c.title_en,
+        "summary_en": c.summary_en,
         "status": c.status,
         "organisation": {"slug": c.organisation.slug, "name": c.organisation.name},
         "currency": c.currency,
@@ -48,8 +50,15 @@ def campaign_json(c: Campaign, detail: bool = False) -> dict:
     }
     if detail:
         data["story"] = c.story
+        data["story_en"] = c.story_en
         data["updates"] = [
-            {"title": u.title, "body": u.body, "published_at": u.published_at.isoformat()}
+            {
+                "title": u.title,
+                "body": u.body,
+                "title_en": u.title_en,
+                "body_en": u.body_en,
+                "published_at": u.published_at.isoformat(),
+            }
             for u in c.updates
         ]
     return data
@@ -60,6 +69,9 @@ def pact_json(p: Pact) -> dict:
         **_link(p, "campaigns.pact"),
         "summary": p.summary,
         "reciprocity": p.reciprocity,
+        "title_en": p.title_en,
+        "summary_en": p.summary_en,
+        "reciprocity_en": p.reciprocity_en,
         "place": p.place,
         "status": p.status,
     }
@@ -72,6 +84,9 @@ def lab_json(lab: Lab) -> dict:
         "place": lab.place,
         "place_kind": lab.place_kind,
         "schedule": lab.schedule,
+        "title_en": lab.title_en,
+        "summary_en": lab.summary_en,
+        "schedule_en": lab.schedule_en,
         "status": lab.status,
     }
 
@@ -105,11 +120,14 @@ def list_labs():
     return paginate(select(Lab).order_by(Lab.title, Lab.id), lab_json)
 
 
+_TEXTS = ("title", "slug", "summary", "story", "title_en", "summary_en", "story_en")
+
+
 def _service_data(body: dict) -> dict:
     """JSON (slugs, ISO dates) -> the editing service's typed values; Invalid on bad input."""
     errors: dict = {}
-    data = {k: body[k] for k in ("title", "slug", "summary", "story", "goal_cents") if k in body}
-    for field in ("title", "slug", "summary", "story", "organisation"):
+    data = {k: body[k] for k in (*_TEXTS, "goal_cents") if k in body}
+    for field in (*_TEXTS, "organisation"):
         if field in body and not isinstance(body[field], str):
             errors[field] = "Must be text."
             data.pop(field, None)
@@ -198,6 +216,14 @@ _BODY = {
     "required": True,
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CampaignInput"}}},
 }
+_CHANGES = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CampaignChanges"}}},
+}
+_ENGLISH = {
+    "type": "string",
+    "description": "the English text; empty when not translated (the Italian one is shown)",
+}
 _LINK = {
     "type": "object",
     "properties": {
@@ -235,7 +261,7 @@ PATHS = {
             "updateCampaign",
             _ok("#/components/schemas/Campaign"),
             parameters=[_SLUG],
-            requestBody={**_BODY, "required": True},
+            requestBody=_CHANGES,
             **_WRITE,
         ),
     },
@@ -279,6 +305,9 @@ SCHEMAS = {
             "slug": {"type": "string"},
             "title": {"type": "string"},
             "summary": {"type": "string"},
+            "title_en": _ENGLISH,
+            "summary_en": _ENGLISH,
+            "story_en": _ENGLISH,
             "status": {"enum": [s.value for s in CampaignStatus]},
             "organisation": {
                 "type": "object",
@@ -302,6 +331,8 @@ SCHEMAS = {
                     "properties": {
                         "title": {"type": "string"},
                         "body": {"type": "string"},
+                        "title_en": _ENGLISH,
+                        "body_en": _ENGLISH,
                         "published_at": {"type": "string", "format": "date-time"},
                     },
                 },
@@ -310,13 +341,18 @@ SCHEMAS = {
     },
     "CampaignInput": {
         "type": "object",
-        "description": "All fields are required to create; PATCH takes any of them.",
+        "description": "A new campaign. Also refused (422): an organisation, pact or lab slug "
+        "that does not exist, a slug already taken, an end before the start.",
+        "required": ["title", "summary", "organisation", "goal_cents", "starts_on", "ends_on"],
         "properties": {
-            "title": {"type": "string", "maxLength": 200},
-            "slug": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},
+            "title": {"type": "string", "maxLength": 200, "pattern": "\\S"},
+            "slug": {"type": "string", "maxLength": 120, "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},
             "organisation": {"type": "string", "description": "the organisation's slug"},
-            "summary": {"type": "string", "maxLength": 500},
+            "summary": {"type": "string", "maxLength": 500, "pattern": "\\S"},
             "story": {"type": "string", "description": "Markdown"},
+            "title_en": {"type": "string", "maxLength": 200, "description": "optional"},
+            "summary_en": {"type": "string", "maxLength": 500, "description": "optional"},
+            "story_en": {"type": "string", "description": "optional; Markdown"},
             "goal_cents": {
                 "type": "integer",
                 "minimum": 1,
@@ -335,6 +371,9 @@ SCHEMAS = {
             **_LINK["properties"],
             "summary": {"type": "string"},
             "reciprocity": {"type": "string"},
+            "title_en": _ENGLISH,
+            "summary_en": _ENGLISH,
+            "reciprocity_en": _ENGLISH,
             "place": {"type": "string"},
             "status": {"type": "string"},
         },
@@ -347,10 +386,19 @@ SCHEMAS = {
             "place": {"type": "string"},
             "place_kind": {"type": "string"},
             "schedule": {"type": "string"},
+            "title_en": _ENGLISH,
+            "summary_en": _ENGLISH,
+            "schedule_en": _ENGLISH,
             "status": {"type": "string"},
         },
     },
     "CampaignPage": page_schema("#/components/schemas/Campaign"),
     "PactPage": page_schema("#/components/schemas/Pact"),
     "LabPage": page_schema("#/components/schemas/Lab"),
+}
+
+SCHEMAS["CampaignChanges"] = {
+    "type": "object",
+    "description": "Any of CampaignInput's fields; those left out keep their value.",
+    "properties": SCHEMAS["CampaignInput"]["properties"],
 }

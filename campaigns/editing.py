@@ -18,18 +18,11 @@ from legami.timeutil import now_utc
 from legami.uploads import save_image
 from legami.validation import Invalid
 
-CAMPAIGN_FIELDS = (
-    "title",
-    "slug",
-    "organisation_id",
-    "summary",
-    "story",
-    "goal_cents",
-    "starts_on",
-    "ends_on",
-    "pact_ids",
-    "lab_ids",
-)
+# The English texts: optional, each as long as its Italian field may be.
+CAMPAIGN_ENGLISH = {"title_en": 200, "summary_en": 500, "story_en": 50_000}
+PACT_ENGLISH = {"title_en": 200, "summary_en": 500, "story_en": 50_000, "reciprocity_en": 5_000}
+LAB_ENGLISH = {"title_en": 200, "summary_en": 500, "story_en": 50_000, "schedule_en": 500}
+UPDATE_ENGLISH = {"title_en": 200, "body_en": 50_000}
 
 
 def _text(data: dict, field: str, errors: dict, max_length: int, required: bool = True) -> str:
@@ -45,6 +38,12 @@ def _text(data: dict, field: str, errors: dict, max_length: int, required: bool 
     elif len(value) > max_length:
         errors[field] = _l("At most %(n)s characters.", n=max_length)
     return value
+
+
+def _english(data: dict, limits: dict[str, int], errors: dict) -> dict[str, str]:
+    return {
+        field: _text(data, field, errors, limit, required=False) for field, limit in limits.items()
+    }
 
 
 def _slug(model, data: dict, errors: dict, current, title: str) -> str:
@@ -99,6 +98,7 @@ def save_campaign(campaign: Campaign | None, data: dict, cover=None) -> Campaign
     title = _text(data, "title", errors, 200)
     summary = _text(data, "summary", errors, 500)
     story = _text(data, "story", errors, 50_000, required=False)
+    english = _english(data, CAMPAIGN_ENGLISH, errors)
     slug = _slug(Campaign, data, errors, campaign, title)
     organisation = None
     if isinstance(data.get("organisation_id"), int):
@@ -124,6 +124,8 @@ def save_campaign(campaign: Campaign | None, data: dict, cover=None) -> Campaign
         campaign = Campaign(status=CampaignStatus.DRAFT)
         db.session.add(campaign)
     campaign.title, campaign.summary, campaign.story, campaign.slug = title, summary, story, slug
+    for field, value in english.items():
+        setattr(campaign, field, value)
     campaign.organisation = organisation
     campaign.goal_cents, campaign.starts_on, campaign.ends_on = goal, starts_on, ends_on
     campaign.pacts, campaign.labs = pacts, labs
@@ -140,6 +142,7 @@ def campaign_data(campaign: Campaign) -> dict:
         "organisation_id": campaign.organisation_id,
         "summary": campaign.summary,
         "story": campaign.story,
+        **{field: getattr(campaign, field) for field in CAMPAIGN_ENGLISH},
         "goal_cents": campaign.goal_cents,
         "starts_on": campaign.starts_on,
         "ends_on": campaign.ends_on,
@@ -159,6 +162,7 @@ def save_pact(pact: Pact | None, data: dict, cover=None) -> Pact:
         "place": _text(data, "place", errors, 200),
         "status": _choice(data, "status", ProgrammeStatus, errors, ProgrammeStatus.PROPOSED),
         "slug": _slug(Pact, data, errors, pact, title),
+        **_english(data, PACT_ENGLISH, errors),
     }
     return _save(Pact, pact, values, cover, errors)
 
@@ -175,6 +179,7 @@ def save_lab(lab: Lab | None, data: dict, cover=None) -> Lab:
         "schedule": _text(data, "schedule", errors, 500, required=False),
         "status": _choice(data, "status", ProgrammeStatus, errors, ProgrammeStatus.PROPOSED),
         "slug": _slug(Lab, data, errors, lab, title),
+        **_english(data, LAB_ENGLISH, errors),
     }
     return _save(Lab, lab, values, cover, errors)
 
@@ -198,9 +203,10 @@ def add_update(campaign: Campaign, data: dict) -> Update:
     errors: dict = {}
     title = _text(data, "title", errors, 200)
     body = _text(data, "body", errors, 50_000)
+    english = _english(data, UPDATE_ENGLISH, errors)
     if errors:
         raise Invalid(errors)
-    update = Update(campaign=campaign, title=title, body=body, published_at=now_utc())
+    update = Update(campaign=campaign, title=title, body=body, published_at=now_utc(), **english)
     db.session.add(update)
     db.session.commit()
     return update

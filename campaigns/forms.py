@@ -16,6 +16,21 @@ from legami.money import MAX_GOAL_CENTS
 
 COVER_HELP = _l("JPEG, PNG or WebP, at most 5 MB.")
 SLUG_HELP = _l("Leave empty to make it from the title.")
+ENGLISH_HELP = _l("Optional: without it, English visitors read the Italian text, marked as such.")
+
+
+def _english_title():
+    return StringField(
+        _l("Title in English"), validators=[Optional(), Length(max=200)], description=ENGLISH_HELP
+    )
+
+
+def _english_summary():
+    return TextAreaField(_l("Summary in English"), validators=[Optional(), Length(max=500)])
+
+
+def _english_story():
+    return TextAreaField(_l("Story in English (Markdown)"), validators=[Optional()])
 
 
 class CampaignForm(FlaskForm):
@@ -26,6 +41,9 @@ class CampaignForm(FlaskForm):
     organisation_id = SelectField(_l("Organisation"), coerce=int)
     summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=500)])
     story = TextAreaField(_l("Story (Markdown)"), validators=[Optional()])
+    title_en = _english_title()
+    summary_en = _english_summary()
+    story_en = _english_story()
     cover = FileField(_l("Cover image"), description=COVER_HELP)
     goal = AmountField(_l("Goal (€)"), validators=[DataRequired()], maximum=MAX_GOAL_CENTS)
     starts_on = DateField(_l("Start date"), validators=[DataRequired()])
@@ -53,6 +71,9 @@ class CampaignForm(FlaskForm):
             "organisation_id": self.organisation_id.data,
             "summary": self.summary.data,
             "story": self.story.data,
+            "title_en": self.title_en.data or "",
+            "summary_en": self.summary_en.data or "",
+            "story_en": self.story_en.data or "",
             "goal_cents": self.goal.cents,
             "starts_on": self.starts_on.data,
             "ends_on": self.ends_on.data,
@@ -77,6 +98,12 @@ class PactForm(FlaskForm):
     place = StringField(_l("Place"), validators=[DataRequired(), Length(max=200)])
     status = SelectField(_l("Status"), choices=choices(PROGRAMME_STATUS.items()))
     cover = FileField(_l("Cover image"), description=COVER_HELP)
+    title_en = _english_title()
+    summary_en = _english_summary()
+    story_en = _english_story()
+    reciprocity_en = TextAreaField(
+        _l("What the beneficiary gives back, in English"), validators=[Optional()]
+    )
 
 
 class LabForm(FlaskForm):
@@ -91,8 +118,16 @@ class LabForm(FlaskForm):
     schedule = StringField(_l("When it meets"), validators=[Optional(), Length(max=500)])
     status = SelectField(_l("Status"), choices=choices(PROGRAMME_STATUS.items()))
     cover = FileField(_l("Cover image"), description=COVER_HELP)
+    title_en = _english_title()
+    summary_en = _english_summary()
+    story_en = _english_story()
+    schedule_en = StringField(
+        _l("When it meets, in English"), validators=[Optional(), Length(max=500)]
+    )
 
 
 class UpdateForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(_l("Text (Markdown)"), validators=[DataRequired()])
+    title_en = _english_title()
+    body_en = TextAreaField(_l("Text in English (Markdown)"), validators=[Optional()])

@@ -1,14 +1,23 @@
-"""Campaigns and what they fund: generative pacts and community labs."""
+"""Campaigns and what they fund: generative pacts and community labs.
+
+Their texts are written in Italian (the plain columns, required) and may be written in English
+too (the `_en` columns, empty when not translated). `title`, `summary` and the rest stay the
+Italian text for every caller; `row.local("title")` gives the text in the current language,
+or the Italian one marked as a fallback.
+"""
 
 import enum
 from datetime import date, datetime
 
+from flask_babel import get_locale
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, String, Table, Text, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from legami.extensions import db
 from legami.models import Organisation, one_of
 from legami.timeutil import UTCDateTime, now_utc
+
+CONTENT_LANGUAGE = "it"  # the language every text is written in first
 
 
 class CampaignStatus(enum.StrEnum):
@@ -32,6 +41,47 @@ class PlaceKind(enum.StrEnum):
     WORKPLACE = "workplace"
 
 
+class LocalText(str):
+    """A text in the language asked for, or the Italian one when it has no translation:
+    `language` says which, and `fallback` is true when it stands in for a missing one."""
+
+    language: str
+    fallback: bool
+
+    def __new__(cls, value: str, language: str, fallback: bool):
+        text = super().__new__(cls, value)
+        text.language, text.fallback = language, fallback
+        return text
+
+
+def _english(length: int | None = None) -> Mapped[str]:
+    kind = String(length) if length else Text
+    return mapped_column(kind, default="", server_default="")
+
+
+class Translated:
+    """Rows whose TRANSLATED fields have an English column `<field>_en` beside the Italian."""
+
+    TRANSLATED: tuple[str, ...] = ()
+
+    def local(self, field: str, language: str | None = None) -> LocalText:
+        """The field in `language` (default: the current locale), else in Italian."""
+        if field not in self.TRANSLATED:
+            raise KeyError(field)
+        language = language or str(get_locale() or CONTENT_LANGUAGE)
+        italian = getattr(self, field) or ""
+        if language == CONTENT_LANGUAGE:
+            return LocalText(italian, CONTENT_LANGUAGE, False)
+        translated = getattr(self, f"{field}_{language}", "") or ""
+        if translated.strip():
+            return LocalText(translated, language, False)
+        return LocalText(italian, CONTENT_LANGUAGE, bool(italian))
+
+    def untranslated(self, language: str | None = None) -> bool:
+        """True when any filled-in text of this row is shown in Italian for `language`."""
+        return any(self.local(field, language).fallback for field in self.TRANSLATED)
+
+
 campaign_pacts = Table(
     "campaign_pacts",
     db.metadata,
@@ -47,11 +97,12 @@ campaign_labs = Table(
 )
 
 
-class Pact(db.Model):
+class Pact(Translated, db.Model):
     """A patto gener-attivo. It never names its beneficiary: no personal data here."""
 
     __tablename__ = "pacts"
     __table_args__ = (one_of("status", ProgrammeStatus),)
+    TRANSLATED = ("title", "summary", "story", "reciprocity")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -59,6 +110,10 @@ class Pact(db.Model):
     summary: Mapped[str] = mapped_column(String(500))
     story: Mapped[str] = mapped_column(Text, default="")
     reciprocity: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = _english(200)
+    summary_en: Mapped[str] = _english(500)
+    story_en: Mapped[str] = _english()
+    reciprocity_en: Mapped[str] = _english()
     place: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default=ProgrammeStatus.PROPOSED)
     cover: Mapped[str | None] = mapped_column(String(100))
@@ -68,11 +123,12 @@ class Pact(db.Model):
     )
 
 
-class Lab(db.Model):
+class Lab(Translated, db.Model):
     """A laboratorio di comunità: a neighbourhood, town or workplace reading its problems."""
 
     __tablename__ = "labs"
     __table_args__ = (one_of("status", ProgrammeStatus), one_of("place_kind", PlaceKind))
+    TRANSLATED = ("title", "summary", "story", "schedule")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -82,6 +138,10 @@ class Lab(db.Model):
     place: Mapped[str] = mapped_column(String(200))
     place_kind: Mapped[str] = mapped_column(String(20))
     schedule: Mapped[str] = mapped_column(String(500), default="")
+    title_en: Mapped[str] = _english(200)
+    summary_en: Mapped[str] = _english(500)
+    story_en: Mapped[str] = _english()
+    schedule_en: Mapped[str] = _english(500)
     status: Mapped[str] = mapped_column(String(20), default=ProgrammeStatus.PROPOSED)
     cover: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -90,13 +150,14 @@ class Lab(db.Model):
     )
 
 
-class Campaign(db.Model):
+class Campaign(Translated, db.Model):
     __tablename__ = "campaigns"
     __table_args__ = (
         one_of("status", CampaignStatus),
         CheckConstraint("goal_cents > 0", name="goal_positive"),
         CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
     )
+    TRANSLATED = ("title", "summary", "story")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -104,6 +165,9 @@ class Campaign(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(500))
     story: Mapped[str] = mapped_column(Text, default="")
+    title_en: Mapped[str] = _english(200)
+    summary_en: Mapped[str] = _english(500)
+    story_en: Mapped[str] = _english()
     cover: Mapped[str | None] = mapped_column(String(100))
     goal_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
@@ -134,10 +198,11 @@ class Campaign(db.Model):
         return self.status != CampaignStatus.DRAFT
 
 
-class Update(db.Model):
+class Update(Translated, db.Model):
     """A dated post on a campaign: what the gifts are doing."""
 
     __tablename__ = "campaign_updates"
+    TRANSLATED = ("title", "body")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(
@@ -145,6 +210,8 @@ class Update(db.Model):
     )
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = _english(200)
+    body_en: Mapped[str] = _english()
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     campaign: Mapped[Campaign] = relationship(back_populates="updates")
 

@@ -19,8 +19,46 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('title_en', sa.String(length=200), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('summary_en', sa.String(length=500), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('story_en', sa.Text(), server_default='', nullable=False))
+
+    with op.batch_alter_table('pacts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('title_en', sa.String(length=200), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('summary_en', sa.String(length=500), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('story_en', sa.Text(), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('reciprocity_en', sa.Text(), server_default='', nullable=False))
+
+    with op.batch_alter_table('labs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('title_en', sa.String(length=200), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('summary_en', sa.String(length=500), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('story_en', sa.Text(), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('schedule_en', sa.String(length=500), server_default='', nullable=False))
+
+    with op.batch_alter_table('campaign_updates', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('title_en', sa.String(length=200), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('body_en', sa.Text(), server_default='', nullable=False))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('campaign_updates', schema=None) as batch_op:
+        batch_op.drop_column('body_en')
+        batch_op.drop_column('title_en')
+
+    with op.batch_alter_table('labs', schema=None) as batch_op:
+        batch_op.drop_column('schedule_en')
+        batch_op.drop_column('story_en')
+        batch_op.drop_column('summary_en')
+        batch_op.drop_column('title_en')
+
+    with op.batch_alter_table('pacts', schema=None) as batch_op:
+        batch_op.drop_column('reciprocity_en')
+        batch_op.drop_column('story_en')
+        batch_op.drop_column('summary_en')
+        batch_op.drop_column('title_en')
+
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.drop_column('story_en')
+        batch_op.drop_column('summary_en')
+        batch_op.drop_column('title_en')
