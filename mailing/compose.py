@@ -1,7 +1,9 @@
 """A newsletter made into mail: rendered once per language, then filled in per recipient.
 
 `prepare(newsletter)` does the expensive part once: Markdown (sanitised), the blocks
-(`[[campaign:slug]]`, `[[pact:slug]]`, `[[lab:slug]]`), the branded HTML layout and the
+(`[[campaign:slug]]`, `[[pact:slug]]`, `[[lab:slug]]` as cards with their cover, in the
+version's language or the Italian text; `[[update:id]]`, a campaign's update; and
+`[[button:https://…|Label]]`), the branded HTML layout and the
 plain-text part, each split at the places that differ per recipient. `Prepared.render(r)`
 only joins strings, signs a few tokens and quoted-printable-encodes (C code) the two parts
 into the bytes the server receives: no Jinja, no Markdown, no database, no email-package
@@ -38,18 +40,20 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from sqlalchemy import select
 
-from campaigns.models import Campaign, Lab, Pact
+from campaigns.models import Campaign, Lab, Pact, Update
 from campaigns.progress import progress
 from donors import consent
 from donors.models import ConsentPurpose
 from legami.extensions import db
 from legami.markdown import render_markdown
-from mailing.models import Newsletter
+from legami.models import Organisation
+from mailing.models import Newsletter, NewsletterVersion
 
 TOKEN = re.compile(r"\{\{\s*first_name\s*(?:\|\s*\"([^\"{}]*)\"\s*)?\}\}")
 ANY_TOKEN = re.compile(r"\{\{.*?\}\}", re.S)
-BLOCK = re.compile(r"^[ \t]*\[\[(campaign|pact|lab):([A-Za-z0-9_-]+)\]\][ \t]*$", re.M)
+BLOCK = re.compile(r"^[ \t]*\[\[(campaign|pact|lab|update):([A-Za-z0-9_-]+)\]\][ \t]*$", re.M)
 BLOCK_MODELS = {"campaign": Campaign, "pact": Pact, "lab": Lab}
+BUTTON = re.compile(r"^[ \t]*\[\[button:(https?://[^\s|\]]+)\|([^\]\n]+)\]\][ \t]*$", re.M)
 
 # Placeholders: letters and digits only, so Markdown, nh3 and HTML escaping leave them be.
 _SLOT = re.compile(r"LGMx([a-z0-9]+)xLGM")
@@ -116,7 +120,8 @@ def block_refs(body: str) -> list[tuple[str, str]]:
 
 
 def _load_blocks(refs: list[tuple[str, str]]) -> dict[tuple[str, str], object]:
-    """The blocks' rows by (kind, slug); a draft campaign has no public page, so none."""
+    """The blocks' rows by (kind, slug or update id); a draft campaign has no public page, so
+    neither it nor its updates are shown."""
     found = {}
     for kind, model in BLOCK_MODELS.items():
         slugs = {slug for k, slug in refs if k == kind}
@@ -124,6 +129,11 @@ def _load_blocks(refs: list[tuple[str, str]]) -> dict[tuple[str, str], object]:
             for row in db.session.scalars(select(model).where(model.slug.in_(slugs))):
                 if kind != "campaign" or row.is_public:
                     found[(kind, row.slug)] = row
+    ids = {int(key) for k, key in refs if k == "update" and key.isdigit() and len(key) < 10}
+    if ids:
+        for row in db.session.scalars(select(Update).where(Update.id.in_(ids))):
+            if row.campaign.is_public:
+                found[("update", str(row.id))] = row
     return found
 
 
@@ -134,18 +144,36 @@ def missing_blocks(body: str) -> list[str]:
     return [f"[[{kind}:{slug}]]" for kind, slug in refs if (kind, slug) not in found]
 
 
+def _absolute(endpoint: str, **values) -> str:
+    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+
+
+def _button(url: str, label: str) -> tuple[str, str]:
+    context = {"url": url, "label": label.strip()}
+    return (
+        render_template("mailing/newsletter/button.html", **context),
+        render_template("mailing/newsletter/button.txt", **context).strip(),
+    )
+
+
 def _public_url(endpoint: str, language: str, **values) -> str:
     url = current_app.config["BASE_URL"] + url_for(endpoint, **values)
     return url + "?lang=en" if language == "en" else url
 
 
-def _block(kind: str, item, language: str) -> tuple[str, str]:
-    """A block's HTML and text, rendered in the version's language."""
+def render_block(kind: str, item, language: str) -> tuple[str, str]:
+    """A block's HTML and text, rendered in the version's language (its cover, if any)."""
     endpoint = {"campaign": "campaigns.campaign", "pact": "campaigns.pact", "lab": "campaigns.lab"}
+    if kind == "update":
+        url = _public_url("campaigns.campaign", language, slug=item.campaign.slug) + "#updates"
+    else:
+        url = _public_url(endpoint[kind], language, slug=item.slug)
+    cover = getattr(item, "cover", None)
     context = {
         "kind": kind,
         "item": item,
-        "url": _public_url(endpoint[kind], language, slug=item.slug),
+        "url": url,
+        "cover_url": _absolute("uploads.serve", name=cover) if cover else None,
         "progress": progress(item) if kind == "campaign" else None,
     }
     return (
@@ -281,10 +309,15 @@ def _render_version(newsletter: Newsletter, version, blocks: dict) -> _Version:
         item = blocks.get((match.group(1), match.group(2)))
         if item is None:  # deleted after the draft was checked: leave it out
             return ""
-        block_parts.append(_block(match.group(1), item, language))
+        block_parts.append(render_block(match.group(1), item, language))
         return f"\n\n{_slot(f'b{len(block_parts) - 1}')}\n\n"
 
-    body_html = str(render_markdown(BLOCK.sub(block_slot, body)))
+    def button_slot(match):
+        block_parts.append(_button(match.group(1), match.group(2)))
+        return f"\n\n{_slot(f'b{len(block_parts) - 1}')}\n\n"
+
+    body = BUTTON.sub(button_slot, BLOCK.sub(block_slot, body))
+    body_html = str(render_markdown(body))
     body_text = html_to_text(body_html)
     body_html = _BLOCK_PARAGRAPH.sub(lambda m: block_parts[int(m.group(1))][0], body_html)
     for index, (_html, text) in enumerate(block_parts):
@@ -535,3 +568,85 @@ def prepare(newsletter: Newsletter) -> Prepared:
     if "it" not in versions:
         raise ValueError(f"newsletter {newsletter.id} has no Italian version")
     return Prepared(newsletter, versions)
+
+
+@dataclass(frozen=True)
+class BlockChoice:
+    """One entry of the composer's block picker: what it inserts and how it is shown."""
+
+    code: str
+    label: str
+    cover_url: str | None = None
+
+
+def block_choices() -> dict[str, list[BlockChoice]]:
+    """What the composer's block picker offers: public campaigns, pacts, labs, the latest
+    updates of public campaigns, and the covers as images."""
+    campaigns = db.session.scalars(
+        select(Campaign).where(Campaign.status != "draft").order_by(Campaign.ends_on.desc())
+    ).all()
+    pacts = db.session.scalars(select(Pact).order_by(Pact.title)).all()
+    labs = db.session.scalars(select(Lab).order_by(Lab.title)).all()
+    updates = db.session.scalars(
+        select(Update)
+        .join(Campaign)
+        .where(Campaign.status != "draft")
+        .order_by(Update.published_at.desc())
+        .limit(30)
+    ).all()
+
+    def cover(row) -> str | None:
+        return url_for("uploads.serve", name=row.cover) if row.cover else None
+
+    def items(kind: str, rows) -> list[BlockChoice]:
+        return [BlockChoice(f"[[{kind}:{row.slug}]]", row.title, cover(row)) for row in rows]
+
+    images = [
+        BlockChoice(
+            f"![{row.title}]({_absolute('uploads.serve', name=row.cover)})", row.title, cover(row)
+        )
+        for row in (*campaigns, *pacts, *labs)
+        if row.cover
+    ]
+    return {
+        "campaign": items("campaign", campaigns),
+        "pact": items("pact", pacts),
+        "lab": items("lab", labs),
+        "update": [
+            BlockChoice(f"[[update:{row.id}]]", f"{row.title} · {row.campaign.title}")
+            for row in updates
+        ],
+        "image": images,
+    }
+
+
+def draft_preview(draft, language: str, first_name: str, email: str) -> str:
+    """The HTML of a draft as it stands in the composer (nothing stored, nothing checked):
+    `draft` has organisation_id, from_name and versions {language: subject, preheader, body}."""
+    organisation = db.session.get(Organisation, draft.organisation_id) or db.session.scalar(
+        select(Organisation).order_by(Organisation.id).limit(1)
+    )
+    if organisation is None:
+        return ""
+    newsletter = Newsletter(
+        organisation=organisation,
+        from_name=draft.from_name or organisation.name,
+        from_email=draft.from_email or "",
+        track_engagement=False,
+        versions=[
+            NewsletterVersion(language=code, subject=v.subject, preheader=v.preheader, body=v.body)
+            for code, v in draft.versions.items()
+            if code == "it" or (v.subject or v.body)
+        ],
+    )
+    recipient = _PreviewRecipient(0, None, email, first_name, language)
+    message = prepare(newsletter).message(recipient)
+    return message.get_body(("html",)).get_content()
+
+
+class _PreviewRecipient(NamedTuple):
+    id: int
+    donor_id: int | None
+    email: str
+    first_name: str
+    language: str

@@ -88,12 +88,32 @@ def detail(newsletter_id: int):
 
 def _render_form(form: NewsletterForm, newsletter: Newsletter | None):
     status = 422 if form.errors or form.form_errors else 200
-    return render_template(
+    page = render_template(
         "mailing/newsletters/edit.html",
         form=form,
         newsletter=newsletter,
         recipients=audience.count(newsletter) if newsletter else None,
-    ), status
+        blocks=compose.block_choices(),
+    )
+    return page, status, {"Content-Security-Policy": PAGE_CSP}
+
+
+@bp.post("/preview-draft")
+@roles_required(Role.STAFF)
+def preview_draft():
+    """The composer's live preview: the draft as the form stands, rendered, never stored."""
+    form = NewsletterForm()
+    language = request.form.get("preview_language", "it")
+    if not form.validate_on_submit() or language not in ("it", "en"):
+        return _("The preview could not be made: reload the page."), 400
+    first_name = (current_user.name or "").split(" ")[0]
+    page = compose.draft_preview(form.draft_data(), language, first_name, current_user.email)
+    headers = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": MAIL_CSP,
+        "X-Frame-Options": "SAMEORIGIN",
+    }
+    return page, 200, headers
 
 
 @bp.route("/new", methods=["GET", "POST"])

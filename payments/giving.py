@@ -131,10 +131,50 @@ def _assign_reference(donation: Donation) -> None:
             return
 
 
-def client_secret(donation: Donation) -> str:
-    """The PaymentIntent's secret for the browser, fetched again rather than stored."""
-    intent = stripe_gateway.client().v1.payment_intents.retrieve(donation.stripe_payment_intent_id)
+def client_secret(donation: Donation) -> str | None:
+    """The PaymentIntent's secret for the browser, fetched again rather than stored; None when
+    Stripe cannot be reached (the page then offers the bank transfer)."""
+    try:
+        intent = stripe_gateway.client().v1.payment_intents.retrieve(
+            donation.stripe_payment_intent_id
+        )
+    except stripe.StripeError as exc:
+        current_app.logger.warning("PaymentIntent of donation %s unreadable: %s", donation.id, exc)
+        return None
     return intent.client_secret
+
+
+def can_switch_to_transfer(donation: Donation) -> bool:
+    return (
+        donation.method == Method.CARD
+        and donation.recurring_gift_id is None
+        and donation.status == Status.PENDING
+        and bool(donation.organisation.iban)
+    )
+
+
+def switch_to_transfer(donation: Donation) -> bool:
+    """The card gift the donor could not pay becomes a bank transfer: the amount they chose
+    (without the card fee), the same campaign, donor, wall, dedication and typed details, a
+    payment reference, and the bank details mailed. Its PaymentIntent is cancelled first;
+    when Stripe says the card payment already went ahead, nothing changes (False). Repeating
+    it is harmless: a gift already switched is left as it is."""
+    locked = transitions.lock(donation.id)
+    if locked is None or not can_switch_to_transfer(locked):
+        return locked is not None and locked.method == Method.BANK_TRANSFER
+    if locked.stripe_payment_intent_id and not stripe_gateway.cancel_payment_intent(locked):
+        db.session.rollback()
+        return False
+    locked.method = Method.BANK_TRANSFER
+    locked.amount_cents -= locked.fee_cents
+    locked.fee_cents = 0
+    # A late event about the cancelled PaymentIntent must not find this gift any more.
+    locked.stripe_payment_intent_id = None
+    _assign_reference(locked)
+    db.session.flush()
+    transitions.send([(signals.transfer_pledged, {"donation_id": locked.id})])
+    db.session.commit()
+    return True
 
 
 def by_token(token: str) -> Donation | None:

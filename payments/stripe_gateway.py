@@ -29,6 +29,28 @@ def create_payment_intent(donation: Donation) -> tuple[str, str]:
     return intent.id, intent.client_secret
 
 
+def cancel_payment_intent(donation: Donation) -> bool:
+    """Cancel a gift's PaymentIntent. False only when Stripe says it can no longer be
+    cancelled (the payment went ahead); True when cancelled, already gone, or Stripe cannot
+    be reached (then Stripe.js cannot charge the card either)."""
+    intents = client().v1.payment_intents
+    try:
+        intents.cancel(donation.stripe_payment_intent_id)
+    except stripe.InvalidRequestError:
+        # Not cancellable in its state: already cancelled, or paid (or being paid).
+        try:
+            state = intents.retrieve(donation.stripe_payment_intent_id).status
+        except stripe.StripeError:
+            return True
+        return state not in ("succeeded", "processing", "requires_capture")
+    except stripe.StripeError as exc:
+        current_app.logger.warning(
+            "PaymentIntent of donation %s not cancelled: %s", donation.id, exc
+        )
+        return True
+    return True
+
+
 def create_subscription(gift: RecurringGift, payment_method: str | None = None) -> dict:
     """Customer, monthly plan and Subscription for a monthly gift; returns the subscription."""
     stripe = client().v1

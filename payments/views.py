@@ -16,6 +16,7 @@ from campaigns.models import Campaign, CampaignStatus
 from donors.identity import DonorDetails
 from legami.extensions import csrf, db, limiter
 from legami.i18n import current_language
+from legami.money import MAX_GIFT_CENTS, format_amount
 from legami.validation import Invalid, apply_to_form
 from payments import defence, giving, webhooks
 from payments.forms import PRESETS_CENTS, DonationForm
@@ -78,6 +79,11 @@ def _request_from(form: DonationForm, campaign: Campaign) -> giving.GiftRequest:
 def give(slug: str):
     campaign = _live_campaign(slug)
     form = DonationForm()
+    if request.method == "GET":
+        _preselect(form)
+    elif request.form.get("use_transfer"):  # the one-click way on when cards are down
+        form.method.data = Method.BANK_TRANSFER.value
+    card_down = False
     if form.validate_on_submit():
         if form.website.data:
             defence.record("honeypot")
@@ -88,6 +94,7 @@ def give(slug: str):
             db.session.rollback()
             apply_to_form(form, invalid)
         except giving.PaymentUnavailable:
+            card_down = True
             form.form_errors.append(
                 _(
                     "Card payments are not available right now. Please try "
@@ -102,8 +109,25 @@ def give(slug: str):
             return redirect(url_for(".card", token=gift.token))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
-        "payments/give.html", campaign=campaign, form=form, presets=PRESETS_CENTS
+        "payments/give.html",
+        campaign=campaign,
+        form=form,
+        presets=PRESETS_CENTS,
+        card_down=card_down and bool(campaign.organisation.iban),
     ), status
+
+
+def _preselect(form: DonationForm) -> None:
+    """`?frequency=monthly&amount=5000`: the thank-you page's invitation to give monthly."""
+    if request.args.get("frequency") == "monthly":
+        form.frequency.data = "monthly"
+        form.method.data = Method.CARD.value
+    amount = request.args.get("amount", "")
+    if amount in {str(cents) for cents in PRESETS_CENTS}:
+        form.amount.data = amount
+    elif amount.isdigit() and 0 < int(amount) <= MAX_GIFT_CENTS:
+        form.amount.data = "other"
+        form.other_amount.data = format_amount(int(amount))
 
 
 def _donation(token: str):
@@ -116,6 +140,8 @@ def _donation(token: str):
 @bp.get("/dona/<token>/carta")
 def card(token: str):
     donation = _donation(token)
+    if donation.method == Method.BANK_TRANSFER:
+        return redirect(url_for(".transfer", token=token))
     if giving.is_settled(donation):
         return redirect(url_for(".thanks", token=token))
     return render_template(
@@ -123,7 +149,18 @@ def card(token: str):
         donation=donation,
         client_secret=giving.client_secret(donation),
         publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+        can_switch=giving.can_switch_to_transfer(donation),
     )
+
+
+@bp.post("/dona/<token>/passa-al-bonifico")
+@limiter.limit(defence.PER_IP, on_breach=defence.on_breach)
+def switch_to_transfer(token: str):
+    """The card page's way out when Stripe.js does not load or Stripe answers an error."""
+    donation = _donation(token)
+    if giving.switch_to_transfer(donation):
+        return redirect(url_for(".transfer", token=token))
+    return redirect(url_for(".thanks", token=token))
 
 
 @bp.get("/dona/<token>/bonifico")
