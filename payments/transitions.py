@@ -11,7 +11,7 @@ A gift in review (paid, but not what was asked) keeps its refunds as rows in Str
 currency and its refunded amount at zero: it counts in no total until it is resolved.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from flask import current_app
 from sqlalchemy import bindparam, func, or_, select, update
@@ -263,9 +263,7 @@ def record_stripe_refunds(donation: Donation, refunds: list[dict], when: datetim
                 ended_at=ended,
                 stripe_refund_id=refund_id[:100],
                 reason=str(refund.get("reason") or "")[:300],
-                created_at=datetime.fromtimestamp(made, when.tzinfo)
-                if isinstance(made, int)
-                else when,
+                created_at=datetime.fromtimestamp(made, UTC) if isinstance(made, int) else when,
             )
         )
     db.session.flush()
@@ -276,12 +274,13 @@ def record_charge_total(
     donation: Donation, refunded_cents: int, currency: str, when: datetime
 ) -> list:
     """Stripe's charge says `refunded_cents` were refunded at `when` (charge.refunded, which
-    since API 2022-11-15 no longer lists the refunds). What the refunds known then do not
-    explain is a row of its own, dated `when`, until its refund event names it."""
+    since API 2022-11-15 no longer lists the refunds). What the known refunds holding money
+    at `when` do not explain is a row of its own, dated `when`, until its refund event names
+    it. Known refunds made after `when` count too: an older total never adds a row for a
+    refund already known, only (at worst) waits for an unknown one's own event."""
     known = db.session.scalar(
         select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
             Refund.donation_id == donation.id,
-            or_(Refund.stripe_refund_id.is_not(None), Refund.created_at <= when),
             or_(Refund.status.in_([s.value for s in HOLDING]), Refund.ended_at > when),
         )
     )

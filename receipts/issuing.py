@@ -150,11 +150,15 @@ def apply_refund(donation_id: int) -> Receipt | None:
     """After a refund: void the gift's receipt; if money remains, issue one for the rest.
 
     The new receipt has a new number and names the one it replaces. Repeats change nothing
-    (the receipt already matches what remains). Returns the gift's valid receipt, or None.
+    (the receipt already matches what remains). A refund that failed gives money back, even
+    to a gift refunded in full: without a valid receipt it gets one, as a succeeded gift
+    would. Returns the gift's valid receipt, or None.
     """
     donation = db.session.get(Donation, donation_id)
     receipt = current_receipt(donation_id)
-    if donation is None or receipt is None or receipt.amount_cents == donation.net_cents:
+    if receipt is None:
+        return issue_for_gift(donation_id)
+    if donation is None or receipt.amount_cents == donation.net_cents:
         return receipt
     remaining = donation.net_cents
     void(receipt, FULL_REFUND if remaining <= 0 else PARTIAL_REFUND, None)
