@@ -93,5 +93,5 @@ def check_money() -> list[Donation]:
     ):
         receipts[receipt.donation_id].append(receipt.amount_cents)
     expected = {d.id: [d.net_cents] for d in counted if d.net_cents > 0}
-    assert dict(receipts) == expected, (dict(receipts), expected, [(d.id, d.status, d.amount_cents, d.refunded_cents) for d in donations])
+    assert dict(receipts) == expected, (dict(receipts), expected)
     return donations
