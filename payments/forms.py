@@ -90,6 +90,21 @@ class GiftDateForm(FlaskForm):
     received_on = DateField(_l("Date of the gift"), validators=[DataRequired()])
 
 
+class TraceForm(FlaskForm):
+    """The payment's trace and joint holder (payments.trace.save_trace checks them)."""
+
+    trace_reference = StringField(
+        _l("Payment reference (CRO/TRN, end-to-end id, cheque or postal receipt number)"),
+        validators=[Optional(), Length(max=100)],
+    )
+    cheque_bank = StringField(_l("Cheque's bank"), validators=[Optional(), Length(max=100)])
+    joint_email = EmailField(
+        _l("Other holder of a joint account (their e-mail)"),
+        description=_l("The gift then counts half for each holder."),
+        validators=[Optional(), Email(), Length(max=254)],
+    )
+
+
 class RefundForm(FlaskForm):
     amount = AmountField(
         _l("Amount to refund (€)"), validators=[DataRequired()], maximum=MAX_GIFT_CENTS

@@ -98,6 +98,7 @@ class Donation(db.Model):
             " OR (stripe_paid_cents IS NOT NULL AND stripe_paid_currency IS NOT NULL)",
             name="review_says_what_was_paid",
         ),
+        CheckConstraint("joint_donor_id <> donor_id", name="joint_donor_is_another"),
         # The CRM's reads of succeeded gifts at scale (segments, giving figures, dashboard),
         # each answered from the index alone: gifts in a date range (with who, to what and
         # how much), a donor's gifts by date, and who gave to a campaign.
@@ -157,10 +158,18 @@ class Donation(db.Model):
     received_on: Mapped[date | None] = mapped_column(Date)
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    # The payment's trace as staff read it (payments.trace): a transfer's CRO/TRN or
+    # end-to-end id, a cheque's number, a postal receipt's number, a PayPal or Satispay
+    # transaction id; and a cheque's bank. Receipts print them (a card gift its charge id).
+    trace_reference: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    cheque_bank: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # The other holder of a joint account the gift came from: the gift counts half each.
+    joint_donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"), index=True)
 
     campaign: Mapped[Campaign] = relationship()
     organisation: Mapped[Organisation] = relationship()
-    donor: Mapped[Donor] = relationship()
+    donor: Mapped[Donor] = relationship(foreign_keys=[donor_id])
+    joint_donor: Mapped[Donor | None] = relationship(foreign_keys=[joint_donor_id])
     recurring_gift: Mapped[RecurringGift | None] = relationship()
     refunds: Mapped[list["Refund"]] = relationship(back_populates="donation", order_by="Refund.id")
 

@@ -23,7 +23,7 @@ from legami.extensions import db
 from legami.forms import choices
 from legami.models import Organisation, Role
 from legami.validation import Invalid, apply_to_form
-from payments import bank_csv, camt, giving, listing, references, treasury
+from payments import bank_csv, camt, giving, listing, references, trace, treasury
 from payments import statements as statements_service
 from payments.forms import (
     ConfirmTransferForm,
@@ -32,6 +32,7 @@ from payments.forms import (
     OfflineGiftForm,
     RefundForm,
     StatementForm,
+    TraceForm,
 )
 from payments.models import (
     BankStatement,
@@ -98,7 +99,14 @@ def export_donations():
     )
 
 
-def _detail(donation: Donation, confirm=None, refund=None, gift_date=None, status: int = 200):
+def _detail(
+    donation: Donation,
+    confirm=None,
+    refund=None,
+    gift_date=None,
+    trace_form=None,
+    status: int = 200,
+):
     events = db.session.scalars(
         select(PaymentEvent)
         .where(PaymentEvent.donation_id == donation.id)
@@ -111,6 +119,11 @@ def _detail(donation: Donation, confirm=None, refund=None, gift_date=None, statu
         confirm=confirm or ConfirmTransferForm(),
         refund=refund or RefundForm(),
         gift_date=gift_date or GiftDateForm(received_on=donation.received_on),
+        trace_form=trace_form
+        or TraceForm(
+            obj=donation,
+            joint_email=donation.joint_donor.email if donation.joint_donor else "",
+        ),
     ), status
 
 
@@ -154,6 +167,30 @@ def correct_date(donation_id: int):
             flash(_("The gift's date is corrected."), "info")
             return redirect(url_for(".donation", donation_id=found.id))
     return _detail(db.get_or_404(Donation, donation_id), gift_date=form, status=422)
+
+
+@bp.post("/donations/<int:donation_id>/trace")
+@roles_required(Role.TREASURER, Role.STAFF)
+def save_trace(donation_id: int):
+    found = db.get_or_404(Donation, donation_id)
+    form = TraceForm()
+    if form.validate_on_submit():
+        try:
+            trace.save_trace(
+                found,
+                form.trace_reference.data,
+                form.cheque_bank.data,
+                form.joint_email.data,
+                current_user,
+            )
+        except Invalid as invalid:
+            db.session.rollback()
+            apply_to_form(form, invalid)
+        else:
+            db.session.commit()
+            flash(_("Payment reference saved."), "info")
+            return redirect(url_for(".donation", donation_id=found.id))
+    return _detail(db.get_or_404(Donation, donation_id), trace_form=form, status=422)
 
 
 @bp.post("/donations/<int:donation_id>/refund")

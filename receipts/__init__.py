@@ -11,6 +11,8 @@ def init_app(app) -> None:
     from receipts import (
         annual_views,
         api,
+        archive,
+        archive_views,
         cli,
         export_views,
         issuing,
@@ -29,11 +31,14 @@ def init_app(app) -> None:
     add_portal_section(app, _l("Your receipts"), "receipts_portal.receipts")
     app.register_blueprint(annual_views.bp)
     app.register_blueprint(settings_views.bp)
+    app.register_blueprint(archive_views.bp)
     app.cli.add_command(cli.receipts_cli)
     issuing.connect_signals(app)
     add_job(app, "receipts.issue_due", issuing.issue_due, seconds=10)
     add_job(app, "receipts.render_due", pdf.render_due, seconds=30)
+    add_job(app, "receipts.check_archive", archive.check_all, seconds=24 * 3600)
     add_menu(app, _l("Receipts"), "receipts_staff.receipts", Role.TREASURER, Role.STAFF)
     add_menu(app, _l("Annual receipts"), "receipts_annual.annual_receipts", Role.TREASURER)
     add_menu(app, _l("Receipt exports"), "receipts_exports.index", Role.TREASURER)
     add_menu(app, _l("Receipt settings"), "receipts_settings.index", Role.TREASURER)
+    add_menu(app, _l("Receipt archive"), "receipts_archive.index", Role.TREASURER)

@@ -1,5 +1,11 @@
 """Annual receipts: one per donor and organisation, listing each gift received in a year.
 
+Under the "both" policy a gift may already have a receipt of its own: it is then never
+listed on a second receipt. Such gifts go on an unnumbered summary ("Riepilogo delle
+erogazioni", Kind.SUMMARY) that names each one's receipt and says it neither replaces nor
+adds to them; only the gifts without one are covered by a numbered annual receipt. A gift
+from a joint account (payments: `joint_donor_id`) counts half for each holder.
+
 Issuing writes rows in this process, in batches (one transaction each, numbers taken with
 receipts.numbering inside it); the PDFs are rendered by a pool of worker processes, each
 with its own app (one FontConfiguration per process, see receipts.pdf), fed the ids of
@@ -18,8 +24,9 @@ from datetime import date
 from multiprocessing import get_context
 
 from flask import current_app
-from sqlalchemy import extract, select
+from sqlalchemy import extract, or_, select, union
 
+from donors.models import Donor
 from legami.extensions import db
 from legami.timeutil import ROME, now_utc
 from payments.models import Donation, Status
@@ -66,85 +73,144 @@ def _year_gifts(year: int):
 
 
 def _already_covered(organisation_id: int, year: int):
-    """Donors with a valid annual receipt of this organisation for gifts of `year`."""
+    """Donors with a valid annual receipt or summary of this organisation for `year`."""
     return (
         select(Receipt.donor_id)
         .join(ReceiptGift, ReceiptGift.receipt_id == Receipt.id)
         .join(Donation, Donation.id == ReceiptGift.donation_id)
         .where(
             Receipt.organisation_id == organisation_id,
-            Receipt.kind == Kind.ANNUAL,
+            Receipt.kind.in_((Kind.ANNUAL, Kind.SUMMARY)),
             Receipt.status == ReceiptStatus.ISSUED,
             extract("year", Donation.received_on) == year,
         )
     )
 
 
+def _givers(year: int, organisation_id: int):
+    """Donors with gifts of the organisation in `year`: givers and joint account holders."""
+    gifts = (Donation.organisation_id == organisation_id, *_year_gifts(year))
+    both = union(
+        select(Donation.donor_id.label("donor_id")).where(*gifts),
+        select(Donation.joint_donor_id.label("donor_id")).where(
+            *gifts, Donation.joint_donor_id.is_not(None)
+        ),
+    ).subquery()
+    return both.c.donor_id
+
+
 def pending_donors(year: int, organisation_id: int) -> list[int]:
     """Donors of the organisation with gifts in `year` and no annual receipt for it yet."""
+    donor_id = _givers(year, organisation_id)
     return list(
         db.session.scalars(
-            select(Donation.donor_id)
-            .where(Donation.organisation_id == organisation_id, *_year_gifts(year))
-            .where(Donation.donor_id.not_in(_already_covered(organisation_id, year)))
-            .group_by(Donation.donor_id)
-            .order_by(Donation.donor_id)
+            select(donor_id)
+            .where(donor_id.not_in(_already_covered(organisation_id, year)))
+            .order_by(donor_id)
         )
     )
 
 
 def _donors_with_gifts(year: int, organisation_id: int) -> int:
-    return len(
-        db.session.scalars(
-            select(Donation.donor_id)
-            .where(Donation.organisation_id == organisation_id, *_year_gifts(year))
-            .group_by(Donation.donor_id)
-        ).all()
+    return len(db.session.scalars(select(_givers(year, organisation_id))).all())
+
+
+def _per_gift_numbers(donation_ids: list[int]) -> dict[int, str]:
+    """The gifts' valid per-gift receipts: donation id -> receipt number."""
+    rows = db.session.execute(
+        select(Receipt.donation_id, Receipt.display_number).where(
+            Receipt.donation_id.in_(donation_ids),
+            Receipt.kind == Kind.SINGLE,
+            Receipt.status == ReceiptStatus.ISSUED,
+        )
     )
+    return dict(rows.all())
 
 
-def _issue_one(organisation_id: int, donor_id: int, year: int) -> Receipt:
+def _share(gift: Donation, donor_id: int) -> tuple[int, int | None]:
+    """What the gift counts for this donor: all of it, or a joint holder's half (and of
+    what)."""
+    if gift.joint_donor_id is None:
+        return gift.net_cents, None
+    first, second = content.joint_shares(gift.net_cents)
+    return (first if gift.donor_id == donor_id else second), gift.net_cents
+
+
+def _document(
+    kind: Kind, org_id: int, donor, year: int, gifts: list[Donation], lines: list[dict], extra
+) -> Receipt:
+    settings = settings_for(org_id)
+    first = gifts[0]
+    snapshot = content.snapshot(first.organisation, settings, donor, lines)
+    snapshot["annual"] = {
+        "year": year,
+        "deductible_cents": sum(line["amount_cents"] for line in lines if line["deductible"]),
+    }
+    snapshot.update(extra)
+    issued_at = now_utc()
+    number_year = issued_at.astimezone(ROME).year
+    if kind == Kind.SUMMARY:
+        number, display = None, f"Riepilogo {year}"
+    else:
+        number = numbering.next_number(org_id, number_year)
+        display = numbering.display_number(settings.number_format, number_year, number)
+    receipt = Receipt(
+        organisation_id=org_id,
+        year=number_year,
+        number=number,
+        display_number=display,
+        kind=kind,
+        donor_id=donor.id,
+        status=ReceiptStatus.ISSUED,
+        disputed=any(gift.dispute_status == "open" for gift in gifts),
+        amount_cents=sum(line["amount_cents"] for line in lines),
+        currency=first.currency,
+        language="en" if (donor.language or "").startswith("en") else "it",
+        snapshot=snapshot,
+        missing_tax_code=content.missing_tax_code(donor),
+        issued_at=issued_at,
+        gifts=[
+            ReceiptGift(donation_id=line["donation_id"], amount_cents=line["amount_cents"])
+            for line in lines
+        ],
+    )
+    db.session.add(receipt)
+    db.session.flush()
+    return receipt
+
+
+def _issue_one(organisation_id: int, donor_id: int, year: int) -> list[Receipt]:
+    """The donor's annual receipt; under "both", also (or instead) the summary of the
+    gifts that have receipts of their own."""
     settings = settings_for(organisation_id)
     gifts = db.session.scalars(
         select(Donation)
         .where(
             Donation.organisation_id == organisation_id,
-            Donation.donor_id == donor_id,
+            or_(Donation.donor_id == donor_id, Donation.joint_donor_id == donor_id),
             *_year_gifts(year),
         )
         .order_by(Donation.received_on, Donation.id)
     ).all()
-    first = gifts[0]
-    lines = [content.gift(gift, gift.net_cents) for gift in gifts]
-    snapshot = content.snapshot(first.organisation, settings, first.donor, lines)
-    snapshot["annual"] = {
-        "year": year,
-        "deductible_cents": sum(line["amount_cents"] for line in lines if line["deductible"]),
-    }
-    issued_at = now_utc()
-    number_year = issued_at.astimezone(ROME).year
-    number = numbering.next_number(organisation_id, number_year)
-    receipt = Receipt(
-        organisation_id=organisation_id,
-        year=number_year,
-        number=number,
-        display_number=numbering.display_number(settings.number_format, number_year, number),
-        kind=Kind.ANNUAL,
-        donor_id=donor_id,
-        status=ReceiptStatus.ISSUED,
-        disputed=any(gift.dispute_status == "open" for gift in gifts),
-        amount_cents=sum(line["amount_cents"] for line in lines),
-        currency=first.currency,
-        language="en" if (first.donor.language or "").startswith("en") else "it",
-        snapshot=snapshot,
-        missing_tax_code=content.missing_tax_code(first.donor),
-        issued_at=issued_at,
-        gifts=[ReceiptGift(donation_id=gift.id, amount_cents=gift.net_cents) for gift in gifts],
-    )
-    db.session.add(receipt)
-    db.session.flush()
-    receipt_signals.receipt_issued.send(current_app._get_current_object(), receipt_id=receipt.id)
-    return receipt
+    donor = db.session.get(Donor, donor_id)
+    numbers = _per_gift_numbers([g.id for g in gifts]) if settings.policy == Policy.BOTH else {}
+    lines = {g.id: content.gift(g, *_share(g, donor_id)) for g in gifts}
+    own = [g for g in gifts if g.id not in numbers]
+    receipted = [g for g in gifts if g.id in numbers]
+    issued = []
+    if own:
+        annual = _document(
+            Kind.ANNUAL, organisation_id, donor, year, own, [lines[g.id] for g in own], {}
+        )
+        receipt_signals.receipt_issued.send(current_app._get_current_object(), receipt_id=annual.id)
+        issued.append(annual)
+    if receipted:
+        summary_lines = [{**lines[g.id], "receipt_number": numbers[g.id]} for g in receipted]
+        extra = {"summary": {"annual_number": issued[0].display_number if issued else ""}}
+        issued.append(
+            _document(Kind.SUMMARY, organisation_id, donor, year, receipted, summary_lines, extra)
+        )
+    return issued
 
 
 def _lock(organisation_id: int) -> None:
@@ -198,7 +264,7 @@ def issue_batches(
             if _covered(org_id, donor_id, year):  # a concurrent run issued it meanwhile
                 skipped += 1
                 continue
-            ids.append(_issue_one(org_id, donor_id, year).id)
+            ids.extend(receipt.id for receipt in _issue_one(org_id, donor_id, year))
         db.session.commit()
         yield ids, skipped, len(plan)
 
@@ -270,8 +336,9 @@ def issue_annual(
     total = 0
     with pool(workers) as executor:
         for ids, skipped, planned in issue_batches(year, organisation_id):
-            outcome.skipped, total = skipped, 2 * planned
             outcome.issued += len(ids)
+            # A donor may get two documents under "both" (receipt and summary).
+            outcome.skipped, total = skipped, 2 * max(planned, outcome.issued)
             outcome.receipt_ids.extend(ids)
             if ids:
                 futures.append(executor.submit(render_batch, ids))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from legami.extensions import db
 from legami.models import Organisation
-from receipts import annual
+from receipts import annual, archive
 from receipts.export_cli import COMMANDS as EXPORT_COMMANDS
 
 
@@ -47,6 +47,18 @@ def issue_annual_command(year, slug, workers):
         f"{outcome.issued} annual receipts issued, {outcome.rendered} PDFs stored; "
         f"{outcome.skipped} donors already had theirs."
     )
+
+
+@receipts_cli.command("check-archive")
+@with_appcontext
+def check_archive_command():
+    """Re-read every stored receipt PDF and compare its SHA-256 (what the daily job does)."""
+    check = archive.check_all()
+    click.echo(f"{check.files_checked} files read; {len(check.problems)} missing or changed.")
+    for problem in check.problems:
+        click.echo(f"  {problem['number']} ({problem['file']}): {problem['problem']}")
+    if check.problems:
+        raise SystemExit(1)
 
 
 for command in EXPORT_COMMANDS:

@@ -13,15 +13,18 @@ from pathlib import Path
 
 import segno
 from babel.dates import format_date
+from babel.numbers import format_currency
 from flask import current_app
+from sqlalchemy import select
 
 from campaigns.models import Campaign
 from donors.models import Donor, DonorKind
+from legami.extensions import db
 from legami.models import EntityType, Organisation
-from legami.money import format_money
+from legami.money import cents_to_decimal
 from legami.timeutil import ROME
 from payments.methods import is_deductible
-from payments.models import Donation, Method
+from payments.models import Donation, LineDirection, LineStatus, Method, StatementLine
 from receipts.amount_words import euro_words
 from receipts.models import Receipt, ReceiptSettings
 
@@ -107,6 +110,46 @@ UNTRACEABLE = Text(
     "Versamento con mezzo non tracciabile: non detraibile né deducibile.",
     "Payment by untraceable means: it gives no tax credit or deduction.",
 )
+# A company or other entity has no tax credit to lose: its lines say deduction only.
+CASH_ENTITY = Text("Versamento in contanti: non deducibile.", "Cash payment: not deductible.")
+UNTRACEABLE_ENTITY = Text(
+    "Versamento con mezzo non tracciabile: non deducibile.",
+    "Payment by untraceable means: not deductible.",
+)
+# An annual receipt's gift line paid in cash or by untraceable means.
+NOT_DEDUCTIBLE_PERSON = Text("non detraibile né deducibile", "no tax credit or deduction")
+NOT_DEDUCTIBLE_ENTITY = Text("non deducibile", "not deductible")
+TOTAL_PERSON = Text("Totale detraibile o deducibile", "Total giving a tax benefit")
+TOTAL_ENTITY = Text("Totale deducibile", "Total deductible")
+SUMMARY_NOTICE = Text(
+    "Il presente riepilogo non è una ricevuta: elenca le erogazioni dell'anno già attestate"
+    " dalle ricevute indicate, che non sostituisce né integra. Ai fini fiscali valgono"
+    " soltanto le singole ricevute.",
+    "This summary is not a receipt: it lists the year's gifts already covered by the"
+    " receipts named, which it neither replaces nor adds to. Only those receipts count for"
+    " tax purposes.",
+)
+JOINT = (
+    "Erogazione da conto cointestato: imputata per metà a ciascun cointestatario"
+    " ({first} a {first_name}, {second} a {second_name}).",
+    "Gift from a joint account: counted half to each holder ({first} to {first_name},"
+    " {second} to {second_name}).",
+)
+JOINT_SHARE = Text(
+    "quota del 50% di un versamento da conto cointestato",
+    "50% share of a payment from a joint account",
+)
+# What proves a gift's traceability, per method (receipts-it.md: the method, and for a
+# cheque or a payment whose record does not name the beneficiary, its reference).
+TRACE_LABELS = {
+    Method.CARD: Text("Identificativo dell'addebito", "Charge id"),
+    Method.BANK_TRANSFER: Text("CRO/TRN o identificativo end-to-end", "CRO/TRN or end-to-end id"),
+    Method.POSTAL: Text("Numero della ricevuta postale", "Postal receipt number"),
+    Method.PAYPAL: Text("Identificativo della transazione", "Transaction id"),
+    Method.SATISPAY: Text("Identificativo della transazione", "Transaction id"),
+    Method.CHEQUE: Text("Assegno n.", "Cheque no."),
+}
+CHEQUE_BANK = Text("Banca", "Bank")
 STAMP_DUTY_EXEMPT = Text(
     "Esente da imposta di bollo ai sensi dell'art. 82, c. 5, D.Lgs. 117/2017.",
     "Exempt from stamp duty under art. 82(5) Legislative Decree 117/2017.",
@@ -175,15 +218,73 @@ def _campaign(campaign: Campaign) -> dict:
     }
 
 
-def gift(donation: Donation, amount_cents: int) -> dict:
+@lru_cache(maxsize=4096)
+def euros(cents: int, currency: str = "EUR") -> str:
+    """An amount as receipts and accounting exports print it: always two decimals,
+    Italian style ("50,00 €", "1.234,50 €")."""
+    return format_currency(cents_to_decimal(cents), currency, locale="it_IT")
+
+
+def _statement_reference(donation_id: int) -> str:
+    """The bank's reference for a transfer, from the statement line that confirmed it."""
+    line = db.session.execute(
+        select(StatementLine.end_to_end_id, StatementLine.bank_reference)
+        .where(
+            StatementLine.donation_id == donation_id,
+            StatementLine.status == LineStatus.MATCHED,
+            StatementLine.direction == LineDirection.CREDIT,
+        )
+        .order_by(StatementLine.id.desc())
+        .limit(1)
+    ).first()
+    if line is None:
+        return ""
+    end_to_end = line.end_to_end_id if line.end_to_end_id.upper() != "NOTPROVIDED" else ""
+    return end_to_end or line.bank_reference
+
+
+def trace(donation: Donation) -> dict:
+    """The payment's trace a receipt prints: what staff typed (payments.trace), else what
+    the payment itself recorded (the card charge, the transfer's statement line)."""
+    reference = donation.trace_reference
+    if not reference and donation.method == Method.CARD:
+        reference = donation.stripe_charge_id or donation.stripe_payment_intent_id or ""
+    if not reference and donation.method == Method.BANK_TRANSFER:
+        reference = _statement_reference(donation.id)
     return {
+        "reference": reference or "",
+        "bank": donation.cheque_bank if donation.method == Method.CHEQUE else "",
+    }
+
+
+def joint_shares(amount_cents: int) -> tuple[int, int]:
+    """A joint account's gift split in halves: the first holder takes the odd cent."""
+    return amount_cents - amount_cents // 2, amount_cents // 2
+
+
+def _holder(donor: Donor) -> dict:
+    return {"name": donor.display_name, "codice_fiscale": donor.codice_fiscale or ""}
+
+
+def gift(donation: Donation, amount_cents: int, share_of: int | None = None) -> dict:
+    """A gift line of a receipt. `share_of`: the line is one holder's half of a joint
+    account's gift of that many cents."""
+    line = {
         "donation_id": donation.id,
         "date": donation.received_on.isoformat(),
         "amount_cents": amount_cents,
         "method": donation.method,
         "deductible": is_deductible(donation.method),
         "campaign": _campaign(donation.campaign),
+        "trace": trace(donation),
     }
+    if donation.joint_donor_id is not None:
+        line["joint"] = {
+            "holders": [_holder(donation.donor), _holder(donation.joint_donor)],
+            "shares": list(joint_shares(donation.net_cents)),
+            "share_of": share_of,
+        }
+    return line
 
 
 def missing_tax_code(donor: Donor) -> bool:
@@ -223,18 +324,23 @@ def _rome_day(moment: datetime) -> date:
     return moment.astimezone(ROME).date()
 
 
+def _is_entity(snap: dict) -> bool:
+    return snap["donor"]["kind"] == DonorKind.ORGANISATION
+
+
 def benefit_lines(snap: dict, amount_cents: int) -> list[Text]:
     """The tax-benefit and stamp-duty lines for this issuer, donor and gifts."""
     org, issuer = snap["organisation"], snap["issuer"]
     is_ets = org["entity_type"] in ETS
+    entity = _is_entity(snap)
     lines = []
     if any(g["method"] == Method.CASH for g in snap["gifts"]):
-        lines.append(CASH)
+        lines.append(CASH_ENTITY if entity else CASH)
     if any(g["method"] == Method.OTHER_UNTRACEABLE for g in snap["gifts"]):
-        lines.append(UNTRACEABLE)
+        lines.append(UNTRACEABLE_ENTITY if entity else UNTRACEABLE)
     if any(g["deductible"] for g in snap["gifts"]):
         if is_ets and org["art83_eligible"]:
-            if snap["donor"]["kind"] == DonorKind.ORGANISATION:
+            if entity:
                 lines.append(ART83_ENTITY)
             else:
                 rate = 35 if org["entity_type"] == EntityType.ODV else 30
@@ -247,6 +353,29 @@ def benefit_lines(snap: dict, amount_cents: int) -> list[Text]:
     elif issuer["stamp_duty_line"] and amount_cents > STAMP_DUTY_ABOVE_CENTS:
         lines.append(Text(issuer["stamp_duty_line"]))
     return lines
+
+
+def _joint_line(joint: dict, currency: str) -> Text:
+    first, second = joint["holders"]
+    values = {
+        "first": euros(joint["shares"][0], currency),
+        "second": euros(joint["shares"][1], currency),
+        "first_name": first["name"],
+        "second_name": second["name"],
+    }
+    it, en = JOINT
+    return Text(it.format(**values), en.format(**values))
+
+
+def _trace_lines(line: dict) -> list[Text]:
+    label, found = TRACE_LABELS.get(line["method"]), line.get("trace") or {}
+    out = []
+    if label and found.get("reference"):
+        out.append(Text(f"{label.it} {found['reference']}", f"{label.en} {found['reference']}"))
+    if found.get("bank"):
+        bank = found["bank"]
+        out.append(Text(f"{CHEQUE_BANK.it}: {bank}", f"{CHEQUE_BANK.en}: {bank}"))
+    return out
 
 
 def _day(value: str | date) -> Text:
@@ -292,16 +421,32 @@ def context(receipt: Receipt, voided: bool = False, copy: bool = False) -> dict:
     re-downloaded copy (COPIA), `voided` the watermarked voided one."""
     snap = receipt.snapshot
     org = snap["organisation"]
+    entity = _is_entity(snap)
+    summary = snap.get("summary")
     gifts = [
         {
             **g,
             "day": _day(g["date"]),
-            "amount": format_money(g["amount_cents"], receipt.currency, "it_IT"),
+            "amount": euros(g["amount_cents"], receipt.currency),
             "method_text": METHODS[g["method"]],
+            "trace_lines": _trace_lines(g),
+            "share": JOINT_SHARE if (g.get("joint") or {}).get("share_of") else None,
             "qr": _qr(g["campaign"]["funded_url"]),
         }
         for g in snap["gifts"]
     ]
+    joint = [
+        _joint_line(g["joint"], receipt.currency)
+        for g in snap["gifts"]
+        if g.get("joint") and not g["joint"].get("share_of")
+    ]
+    annual = snap.get("annual")
+    if summary:
+        title = f"Riepilogo delle erogazioni {annual['year']} - {org['name']}"
+        label = f"Riepilogo delle erogazioni {annual['year']} (non è una ricevuta)"
+    else:
+        title = f"Ricevuta n. {receipt.display_number} - {org['name']}"
+        label = f"Ricevuta n. {receipt.display_number}"
     return {
         "receipt": receipt,
         "english": receipt.language == "en",
@@ -309,21 +454,27 @@ def context(receipt: Receipt, voided: bool = False, copy: bool = False) -> dict:
         "legal_form": LEGAL_FORMS[EntityType(org["entity_type"])],
         "donor": snap["donor"],
         "gifts": gifts,
-        "amount": format_money(receipt.amount_cents, receipt.currency, "it_IT"),
+        "amount": euros(receipt.amount_cents, receipt.currency),
         "amount_words": euro_words(receipt.amount_cents),
-        # An annual receipt: its year, and the total that gives a tax benefit (no cash).
-        "annual": snap.get("annual"),
-        "deductible": format_money(
-            snap.get("annual", {}).get("deductible_cents", 0), receipt.currency, "it_IT"
-        ),
+        # An annual receipt or summary: its year, and the total that gives a tax benefit.
+        "annual": annual,
+        "summary": summary,
+        "summary_notice": SUMMARY_NOTICE if summary else None,
+        "deductible": euros((annual or {}).get("deductible_cents", 0), receipt.currency),
+        "total_label": TOTAL_ENTITY if entity else TOTAL_PERSON,
+        "not_deductible": NOT_DEDUCTIBLE_ENTITY if entity else NOT_DEDUCTIBLE_PERSON,
         "issued_on": _day(_rome_day(receipt.issued_at)),
-        "statements": [LIBERALITY, NO_CONSIDERATION],
-        "benefits": benefit_lines(snap, receipt.amount_cents),
+        "statements": [] if summary else [LIBERALITY, NO_CONSIDERATION],
+        "benefits": [] if summary else benefit_lines(snap, receipt.amount_cents),
+        "joint": joint,
         "replaces": _replaces(snap["replaces"]),
         "logo": _upload_url(org["logo"]),
         "signature": _upload_url(snap["issuer"]["signature"]),
         "voided": voided,
         "copy": copy,
         "void_notice": _void_notice(receipt) if voided else None,
-        "title": f"Ricevuta n. {receipt.display_number} - {org['name']}",
+        "title": title,
+        "footer_label": label,
+        # PDF/A metadata: the document's creation is the receipt's issue (or its voiding).
+        "created": (receipt.voided_at if voided else receipt.issued_at).isoformat(),
     }

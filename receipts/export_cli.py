@@ -87,14 +87,20 @@ def export_ledger(year, date_from, date_to, organisation, campaign, out):
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @with_appcontext
 def export_precompilata(year, organisation, out):
-    """The precompilata data set in OUT, and its donors without codice fiscale beside it
-    (OUT's name with -senza-cf)."""
-    organisation_id = _organisation_id(organisation)
-    apart = out.with_name(f"{out.stem}-senza-cf{out.suffix or '.csv'}")
-    exports.record(None, "precompilata", year=year, organisation=organisation_id)
-    out.write_text(exports.precompilata_csv(year, organisation_id), encoding="utf-8")
-    apart.write_text(exports.without_tax_code_csv(year, organisation_id), encoding="utf-8")
-    click.echo(f"Data set written to {out}; donors without codice fiscale in {apart}")
+    """The precompilata prospetto in OUT (not the file the Agenzia receives: its record
+    layout is not implemented), the worksheet beside it (OUT's name with -foglio) and the
+    donors left out (-esclusi: no codice fiscale, or a wrong check character)."""
+    found = exports.find_organisation(organisation)
+    if found is None:
+        raise click.BadParameter(f"no organisation {organisation!r}", param_hint="--organisation")
+    suffix = out.suffix or ".csv"
+    sheet = out.with_name(f"{out.stem}-foglio{suffix}")
+    apart = out.with_name(f"{out.stem}-esclusi{suffix}")
+    exports.record(None, "precompilata", year=year, organisation=found.id)
+    out.write_text(exports.prospetto_csv(year, found), encoding="utf-8")
+    sheet.write_text(exports.worksheet_csv(year, found.id), encoding="utf-8")
+    apart.write_text(exports.left_out_csv(year, found.id), encoding="utf-8")
+    click.echo(f"Prospetto written to {out}; worksheet in {sheet}; donors left out in {apart}")
 
 
 COMMANDS = [export_zip, export_ledger, export_precompilata]

@@ -15,6 +15,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -58,9 +59,24 @@ def _year() -> int:
     return params.arg("year", params.YEAR, today_rome().year - 1)
 
 
+# File names in the user's language: (Italian, English) for each part.
+NAMES = {
+    "ricevute": ("ricevute", "receipts"),
+    "registro-ricevute": ("registro-ricevute", "receipts-ledger"),
+    "year": ("anno", "year"),
+    "from": ("dal", "from"),
+    "to": ("al", "to"),
+    "organisation": ("ente", "organisation"),
+    "campaign": ("campagna", "campaign"),
+}
+
+
 def _name(scope: exports.Scope, what: str, ext: str) -> str:
-    parts = [what]
-    parts += [f"{k}-{v}" for k, v in scope.describe().items() if v]
+    """ricevute-anno-2026-ente-3.zip for Italian users, receipts-year-2026-organisation-3.zip
+    for English ones."""
+    lang = 1 if str(get_locale() or "it").startswith("en") else 0
+    parts = [NAMES[what][lang]]
+    parts += [f"{NAMES[k][lang]}-{v}" for k, v in scope.describe().items() if v]
     return "-".join(str(p) for p in parts) + f".{ext}"
 
 
@@ -145,13 +161,26 @@ def below_threshold():
 @bp.get("/precompilata.csv")
 @roles_required(Role.TREASURER)
 def precompilata():
-    return _precompilata("precompilata", exports.precompilata_csv)
+    """The prospetto (not the file the Agenzia receives: see receipts.exports)."""
+    return _precompilata(
+        "prospetto-precompilata", lambda year, org: exports.prospetto_csv(year, org)
+    )
+
+
+@bp.get("/precompilata-worksheet.csv")
+@roles_required(Role.TREASURER)
+def worksheet():
+    return _precompilata(
+        "foglio-precompilata", lambda year, org: exports.worksheet_csv(year, org.id)
+    )
 
 
 @bp.get("/precompilata-without-codice-fiscale.csv")
 @roles_required(Role.TREASURER)
 def without_tax_code():
-    return _precompilata("precompilata-senza-cf", exports.without_tax_code_csv)
+    return _precompilata(
+        "precompilata-esclusi", lambda year, org: exports.left_out_csv(year, org.id)
+    )
 
 
 def _precompilata(what: str, make):
@@ -159,5 +188,5 @@ def _precompilata(what: str, make):
     if organisation is None:
         flash(_("Choose the organisation whose data set you need."), "error")
         return redirect(url_for(".index", year=year))
-    exports.record(current_user, what, year=year, organisation=organisation.id)
-    return _attachment(make(year, organisation.id), f"{what}-{organisation.slug}-{year}.csv")
+    exports.record(current_user, "precompilata", file=what, year=year, organisation=organisation.id)
+    return _attachment(make(year, organisation), f"{what}-{organisation.slug}-{year}.csv")

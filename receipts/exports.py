@@ -1,11 +1,25 @@
 """The treasurer's exports: the receipts' PDFs as a ZIP, the ledger, the reconciliation with
-the donations, and the data set of the pre-filled tax return (precompilata).
+the donations, and the data of the pre-filled tax return (precompilata).
 
 A receipt counts in the ledger and the ZIP as its snapshot says (donor name, codice fiscale,
 gifts), so an export reads like the receipts themselves. Totals are summed in SQL.
+
+CSV files are for Italian spreadsheets: Italian headings, `;` between cells, amounts with a
+comma and two decimals (`1234,50`), dates as `31/12/2026`, states and payment methods in
+words. The XLSX ledger keeps typed numbers and dates under the same headings.
+
+The precompilata: the Agenzia receives a fixed-width file under the technical specifications
+of the 2018 provvedimento (kept by the provvedimento of 4 March 2024). Their field positions
+could not be found in a source Legami can cite, so Legami writes no such file: it writes a
+"prospetto" with exactly the data the communication carries (the organisation's record:
+codice fiscale, name, year, tipologia ente; per donor the codice fiscale and the year's
+traceable gifts; refunds with the year of the refunded gift), for the treasurer or an
+intermediary to enter in the Agenzia's own software; a worksheet (names, totals apart); and
+the donors left out (no codice fiscale, or one whose check character is wrong).
 """
 
 import zipfile
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -13,6 +27,7 @@ from typing import IO
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased, joinedload
+from stdnum.it import codicefiscale
 
 from campaigns.models import Campaign
 from donors.giving_figures import GIFT, NET, YEAR
@@ -20,13 +35,14 @@ from donors.models import Donor, DonorKind
 from legami import audit
 from legami.csv_export import iter_csv, to_csv
 from legami.extensions import db
-from legami.models import Organisation, User
+from legami.models import EntityType, Organisation, User
 from legami.money import cents_to_decimal
 from legami.timeutil import ROME
 from payments.methods import TRACEABLE
 from payments.models import Donation, Refund, Status
-from receipts import pdf
+from receipts import content, pdf
 from receipts.models import (
+    Kind,
     Policy,
     Receipt,
     ReceiptDue,
@@ -36,23 +52,84 @@ from receipts.models import (
 )
 
 BATCH = 200
-INDEX_HEADER = ["number", "date", "donor", "codice_fiscale", "amount_eur", "status", "file"]
-LEDGER_HEADER = [
-    "number",
-    "date",
-    "donor",
-    "codice_fiscale",
-    "amount_eur",
-    "method",
-    "campaign",
-    "pact_lab",
-    "status",
-    "voided_by",
+AMOUNT = "Importo (€)"
+INDEX_HEADER = [
+    "Numero",
+    "Data di emissione",
+    "Tipo",
+    "Donatore",
+    "Codice fiscale o partita IVA",
+    AMOUNT,
+    "Stato",
+    "File",
 ]
-PRECOMPILATA_HEADER = ["codice_fiscale", "record", "gift_year", "amount_eur"]
+LEDGER_HEADER = [
+    "Numero",
+    "Data di emissione",
+    "Tipo",
+    "Donatore",
+    "Codice fiscale o partita IVA",
+    AMOUNT,
+    "Mezzo di pagamento",
+    "Campagna",
+    "Patto o laboratorio",
+    "Stato",
+    "Sostituita dalla ricevuta",
+]
+STATUS_WORDS = {ReceiptStatus.ISSUED: "emessa", ReceiptStatus.VOIDED: "annullata"}
+KIND_WORDS = {
+    Kind.SINGLE: "ricevuta per dono",
+    Kind.ANNUAL: "ricevuta annuale",
+    Kind.SUMMARY: "riepilogo (non è una ricevuta)",
+}
 GIFT_RECORD = "erogazione"
 REFUND_RECORD = "rimborso"
-NO_TAX_CODE_HEADER = ["donor_id", "donor", "email", "gifts", "amount_eur"]
+PROSPETTO_ENTE_HEADER = ["Codice fiscale dell'ente", "Denominazione", "Anno", "Tipologia ente"]
+PROSPETTO_HEADER = ["Codice fiscale del donatore", "Tipo", "Anno dell'erogazione", AMOUNT]
+WORKSHEET_HEADER = [
+    "Codice fiscale",
+    "Donatore",
+    "Tipo",
+    "Anno dell'erogazione",
+    AMOUNT,
+]
+TOTALS_HEADER = ["Totali", "Soggetti", AMOUNT]
+LEFT_OUT_HEADER = [
+    "Donatore (id)",
+    "Donatore",
+    "E-mail",
+    "Codice fiscale",
+    "Motivo",
+    "Doni",
+    AMOUNT,
+]
+NO_TAX_CODE = "codice fiscale mancante"
+BAD_TAX_CODE = "codice fiscale non valido (carattere di controllo)"
+# The "Tipologia ente" of the communication's header record (receipts-it.md: 0 ONLUS, 4 ODV,
+# 6/7 cultural or research foundations, 8 other RUNTS entities). Foundations are entered
+# as "other ETS" in Legami: the treasurer corrects 8 to 6 or 7 for them.
+TIPOLOGIA_ENTE = {
+    EntityType.ONLUS: "0",
+    EntityType.ODV: "4",
+    EntityType.APS: "8",
+    EntityType.OTHER_ETS: "8",
+    EntityType.SOCIAL_COOPERATIVE: "8",
+}
+
+
+def italian_amount(cents: int) -> str:
+    """Cents as an Italian spreadsheet reads a number: `1234,50` (no thousands dots)."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole},{part:02d}"
+
+
+def italian_day(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def method_words(method: str) -> str:
+    return content.METHODS[method].it
 
 
 @dataclass(frozen=True)
@@ -122,8 +199,7 @@ def _archived(receipt: Receipt) -> pdf.Variant:
 
 def file_name(receipt: Receipt) -> str:
     """The PDF's path in the ZIP: a folder per organisation, as the download names it."""
-    number = receipt.display_number.replace("/", "-")
-    return f"{receipt.organisation.slug}/ricevuta-{number}{_archived(receipt).suffix}.pdf"
+    return f"{receipt.organisation.slug}/{pdf.download_name(receipt, _archived(receipt))}"
 
 
 def write_zip(scope: Scope, out: IO[bytes], progress: Callable[[int], None] | None = None) -> int:
@@ -146,11 +222,12 @@ def write_zip(scope: Scope, out: IO[bytes], progress: Callable[[int], None] | No
                 index.append(
                     [
                         receipt.display_number,
-                        _issued_on(receipt),
+                        italian_day(_issued_on(receipt)),
+                        KIND_WORDS[receipt.kind],
                         donor["name"],
                         donor["codice_fiscale"] or donor["partita_iva"],
-                        cents_to_decimal(receipt.amount_cents),
-                        receipt.status,
+                        italian_amount(receipt.amount_cents),
+                        STATUS_WORDS[receipt.status],
                         name,
                     ]
                 )
@@ -163,13 +240,14 @@ def write_zip(scope: Scope, out: IO[bytes], progress: Callable[[int], None] | No
 
 
 def ledger_rows(scope: Scope) -> Iterator[list]:
-    """One row per receipt, voided ones with the number of the receipt that replaced them."""
+    """One row per receipt (summaries are not receipts: they are left out), voided ones
+    with the number of the receipt that replaced them; typed values (the CSV formats them)."""
     replacement = aliased(Receipt)
     result = db.session.execute(
         _where(
-            select(Receipt, replacement.display_number).outerjoin(
-                replacement, replacement.replaces_id == Receipt.id
-            ),
+            select(Receipt, replacement.display_number)
+            .outerjoin(replacement, replacement.replaces_id == Receipt.id)
+            .where(Receipt.kind != Kind.SUMMARY),
             scope,
         )
         .order_by(Receipt.organisation_id, Receipt.year, Receipt.number)
@@ -181,21 +259,33 @@ def ledger_rows(scope: Scope) -> Iterator[list]:
         yield [
             receipt.display_number,
             _issued_on(receipt),
+            KIND_WORDS[receipt.kind],
             snapshot["donor"]["name"],
             snapshot["donor"]["codice_fiscale"] or snapshot["donor"]["partita_iva"],
             cents_to_decimal(receipt.amount_cents),
-            ", ".join(dict.fromkeys(g["method"] for g in gifts)),
+            ", ".join(dict.fromkeys(method_words(g["method"]) for g in gifts)),
             ", ".join(dict.fromkeys(g["campaign"]["title"] for g in gifts)),
             ", ".join(
                 dict.fromkeys(p["title"] for g in gifts for p in g["campaign"]["programmes"])
             ),
-            receipt.status,
+            STATUS_WORDS[receipt.status],
             voided_by or "",
         ]
 
 
+def _italian_cells(row: list) -> list:
+    return [
+        italian_day(v)
+        if isinstance(v, date)
+        else italian_amount(int(v.scaleb(2)))
+        if hasattr(v, "scaleb")
+        else v
+        for v in row
+    ]
+
+
 def ledger_csv(scope: Scope) -> Iterator[str]:
-    return iter_csv(LEDGER_HEADER, ledger_rows(scope))
+    return iter_csv(LEDGER_HEADER, (_italian_cells(row) for row in ledger_rows(scope)))
 
 
 @dataclass(frozen=True)
@@ -247,7 +337,7 @@ def _covered():
             func.max(ReceiptGift.amount_cents).label("cents"),
         )
         .join(Receipt, Receipt.id == ReceiptGift.receipt_id)
-        .where(Receipt.status == ReceiptStatus.ISSUED)
+        .where(Receipt.status == ReceiptStatus.ISSUED, Receipt.kind != Kind.SUMMARY)
         .group_by(ReceiptGift.donation_id)
         .subquery()
     )
@@ -331,20 +421,63 @@ def _person_gifts(organisation_id: int):
     )
 
 
-def _has_tax_code():
-    return and_(Donor.codice_fiscale.is_not(None), Donor.codice_fiscale != "")
+def valid_tax_code(code: str | None) -> bool:
+    """A natural person's codice fiscale with the right check character (omocodia too)."""
+    return bool(code) and len(code) == 16 and codicefiscale.is_valid(code)
 
 
-def precompilata_rows(year: int, organisation_id: int) -> list[list]:
+@dataclass
+class Holder:
+    """A natural person the communication reports, by codice fiscale."""
+
+    code: str
+    name: str
+    gifts_cents: int = 0
+    refunds: dict = None  # year of the refunded gift -> cents
+
+    def __post_init__(self):
+        self.refunds = defaultdict(int)
+
+
+def _holders_of(joint: aliased, *columns):
+    return select(
+        *columns,
+        Donor.id,
+        func.upper(Donor.codice_fiscale),
+        Donor.kind,
+        joint.id,
+        func.upper(joint.codice_fiscale),
+        joint.kind,
+        Donation.id,
+    )
+
+
+def _split(cents: int, row, holders: dict, names: dict, add) -> None:
+    """Credit `cents` to the gift's donor, or half to each holder of a joint account; only
+    natural persons with a codice fiscale count (the others are listed apart)."""
+    donor_id, code, kind, joint_id, joint_code, joint_kind = row[-7:-1]
+    parts = [(donor_id, code, kind, cents)]
+    if joint_id is not None:
+        first, second = content.joint_shares(cents)
+        parts = [(donor_id, code, kind, first), (joint_id, joint_code, joint_kind, second)]
+    for holder_id, tax_code, holder_kind, share in parts:
+        if holder_kind != DonorKind.PERSON or not valid_tax_code(tax_code) or share <= 0:
+            continue
+        holder = holders.setdefault(tax_code, Holder(tax_code, names.get(holder_id, "")))
+        add(holder, share)
+
+
+def precompilata_holders(year: int, organisation_id: int) -> list[Holder]:
     """Per codice fiscale: the gifts of the year (net of the refunds made on them within the
     year), and the refunds of earlier years' gifts recorded in this year, with the year of
-    the gift; then the totals. Natural persons and traceable money only.
+    the gift. Natural persons and traceable money only; a joint account's gift half to each
+    holder; codici fiscali whose check character is wrong are left out (see left_out_rows).
 
     Refunds are dated by their Refund row (staff refunds, and Stripe's through the
     charge.refunded webhook). A refund made after the year belongs to the data set of its
     own year, so a year's data set does not change once sent; a refund known only from a
     total on the gift (a lost dispute) is counted against the gift's own year."""
-    cf = func.upper(Donor.codice_fiscale)
+    joint = aliased(Donor)
     start, end = _rome_midnight(date(year, 1, 1)), _rome_midnight(date(year + 1, 1, 1))
     later = (
         select(Refund.donation_id, func.sum(Refund.amount_cents).label("cents"))
@@ -354,81 +487,141 @@ def precompilata_rows(year: int, organisation_id: int) -> list[list]:
     )
     # A later refund asked of Stripe and not yet confirmed is in no total: cap at the gift.
     given = NET + func.coalesce(later.c.cents, 0)
-    kept = func.sum(case((given > Donation.amount_cents, Donation.amount_cents), else_=given))
+    kept = case((given > Donation.amount_cents, Donation.amount_cents), else_=given)
     gifts = db.session.execute(
-        select(cf, kept)
+        _holders_of(joint, kept, YEAR)
         .join(Donor, Donor.id == Donation.donor_id)
+        .outerjoin(joint, joint.id == Donation.joint_donor_id)
         .outerjoin(later, later.c.donation_id == Donation.id)
         .where(
             _person_gifts(organisation_id),
-            _has_tax_code(),
             Donation.status.in_([Status.SUCCEEDED, Status.REFUNDED]),
             Donation.received_on >= date(year, 1, 1),
             Donation.received_on < date(year + 1, 1, 1),
         )
-        .group_by(cf)
-        .having(kept > 0)
-        .order_by(cf)
+        .order_by(Donation.id)
     ).all()
     refunds = db.session.execute(
-        select(cf, YEAR, func.sum(Refund.amount_cents))
+        _holders_of(joint, Refund.amount_cents, YEAR)
         .select_from(Refund)
         .join(Donation, Donation.id == Refund.donation_id)
         .join(Donor, Donor.id == Donation.donor_id)
+        .outerjoin(joint, joint.id == Donation.joint_donor_id)
         .where(
             _person_gifts(organisation_id),
-            _has_tax_code(),
             Refund.created_at >= start,
             Refund.created_at < end,
             Donation.received_on < date(year, 1, 1),
         )
-        .group_by(cf, YEAR)
-        .order_by(cf, YEAR)
+        .order_by(Refund.id)
     ).all()
-    rows = [[code, GIFT_RECORD, year, cents_to_decimal(c)] for code, c in gifts]
-    rows += [[code, REFUND_RECORD, y, cents_to_decimal(c)] for code, y, c in refunds]
-    rows.sort(key=lambda row: (row[0], row[1] != GIFT_RECORD, row[2]))
-    rows.append(["TOTALE", GIFT_RECORD, year, cents_to_decimal(sum(c for _, c in gifts))])
-    rows.append(["TOTALE", REFUND_RECORD, "", cents_to_decimal(sum(c for *_, c in refunds))])
+    ids = {r[2] for r in gifts + refunds} | {r[5] for r in gifts + refunds if r[5]}
+    names = dict(
+        db.session.execute(
+            select(Donor.id, Donor.first_name + " " + Donor.last_name).where(Donor.id.in_(ids))
+        ).all()
+    )
+    holders: dict[str, Holder] = {}
+    for row in gifts:
+
+        def add_gift(holder: Holder, share: int) -> None:
+            holder.gifts_cents += share
+
+        _split(int(row[0]), row, holders, names, add_gift)
+    for row in refunds:
+        gift_year = int(row[1])
+
+        def add_refund(holder: Holder, share: int, gift_year=gift_year) -> None:
+            holder.refunds[gift_year] += share
+
+        _split(int(row[0]), row, holders, names, add_refund)
+    return [holders[code] for code in sorted(holders)]
+
+
+def precompilata_rows(year: int, organisation_id: int) -> list[list]:
+    """The communication's detail data: per codice fiscale a gift record (the year's total)
+    and a refund record per year of refunded gifts; amounts in cents."""
+    rows = []
+    for holder in precompilata_holders(year, organisation_id):
+        if holder.gifts_cents > 0:
+            rows.append([holder.code, GIFT_RECORD, year, holder.gifts_cents])
+        for gift_year in sorted(holder.refunds):
+            rows.append([holder.code, REFUND_RECORD, gift_year, holder.refunds[gift_year]])
     return rows
 
 
-def precompilata_csv(year: int, organisation_id: int) -> str:
-    return to_csv(PRECOMPILATA_HEADER, precompilata_rows(year, organisation_id))
-
-
-def without_tax_code_rows(year: int, organisation_id: int) -> list[list]:
-    """Natural persons whose traceable gifts of the year cannot be reported: no codice
-    fiscale. The treasurer asks them for it, or leaves them out; then the totals."""
-    rows = db.session.execute(
-        select(Donor, func.count(Donation.id), func.sum(NET))
-        .join(Donation, Donation.donor_id == Donor.id)
-        .where(
-            _person_gifts(organisation_id),
-            ~_has_tax_code(),
-            GIFT,
-            _in_year(year),
-        )
-        .group_by(Donor.id)
-        .order_by(Donor.name_key, Donor.id)
-    ).all()
-    out = [
-        [donor.id, donor.display_name, donor.email, n, cents_to_decimal(c)] for donor, n, c in rows
-    ]
-    out.append(
-        [
-            "TOTALE",
-            "",
-            "",
-            sum(n for _, n, _ in rows),
-            cents_to_decimal(sum(c for *_, c in rows)),
-        ]
-    )
+def precompilata_totals(rows: list[list]) -> list[list]:
+    """Totals apart from the data: per record type, the codici fiscali and the amount."""
+    out = []
+    for record, label in ((GIFT_RECORD, "Erogazioni"), (REFUND_RECORD, "Rimborsi")):
+        mine = [row for row in rows if row[1] == record]
+        out.append([label, len({row[0] for row in mine}), italian_amount(sum(r[3] for r in mine))])
     return out
 
 
-def without_tax_code_csv(year: int, organisation_id: int) -> str:
-    return to_csv(NO_TAX_CODE_HEADER, without_tax_code_rows(year, organisation_id))
+def _with_amounts(rows: list[list]) -> list[list]:
+    return [[*row[:-1], italian_amount(row[-1])] for row in rows]
+
+
+def prospetto_csv(year: int, organisation: Organisation) -> str:
+    """The prospetto: the organisation's record, the detail records, their totals, in three
+    blocks separated by an empty line. Not the file the Agenzia receives (see the module)."""
+    rows = precompilata_rows(year, organisation.id)
+    ente = [
+        organisation.codice_fiscale,
+        organisation.name,
+        year,
+        TIPOLOGIA_ENTE.get(organisation.entity_type, "non previsto"),
+    ]
+    return (
+        to_csv(PROSPETTO_ENTE_HEADER, [ente])
+        + "\r\n"
+        + to_csv(PROSPETTO_HEADER, _with_amounts(rows)).lstrip("\ufeff")
+        + "\r\n"
+        + to_csv(TOTALS_HEADER, precompilata_totals(rows)).lstrip("\ufeff")
+    )
+
+
+def worksheet_csv(year: int, organisation_id: int) -> str:
+    """The treasurer's worksheet: the same records with each donor's name; totals apart,
+    after an empty line."""
+    data = []
+    for holder in precompilata_holders(year, organisation_id):
+        if holder.gifts_cents > 0:
+            data.append(
+                [holder.code, holder.name, GIFT_RECORD, year, italian_amount(holder.gifts_cents)]
+            )
+        for gift_year in sorted(holder.refunds):
+            cents = holder.refunds[gift_year]
+            data.append([holder.code, holder.name, REFUND_RECORD, gift_year, italian_amount(cents)])
+    totals = precompilata_totals(precompilata_rows(year, organisation_id))
+    return to_csv(WORKSHEET_HEADER, data) + "\r\n" + to_csv(TOTALS_HEADER, totals).lstrip("\ufeff")
+
+
+def left_out_rows(year: int, organisation_id: int) -> list[list]:
+    """Natural persons whose traceable gifts of the year cannot be reported: no codice
+    fiscale, or one whose check character is wrong. The treasurer asks them for it."""
+    rows = db.session.execute(
+        select(Donor, func.count(Donation.id), func.sum(NET))
+        .join(Donation, Donation.donor_id == Donor.id)
+        .where(_person_gifts(organisation_id), GIFT, _in_year(year))
+        .group_by(Donor.id)
+        .order_by(Donor.name_key, Donor.id)
+    ).all()
+    out = []
+    for donor, gifts, cents in rows:
+        code = (donor.codice_fiscale or "").upper()
+        if valid_tax_code(code):
+            continue
+        reason = BAD_TAX_CODE if code else NO_TAX_CODE
+        out.append(
+            [donor.id, donor.display_name, donor.email, code, reason, gifts, italian_amount(cents)]
+        )
+    return out
+
+
+def left_out_csv(year: int, organisation_id: int) -> str:
+    return to_csv(LEFT_OUT_HEADER, left_out_rows(year, organisation_id))
 
 
 def record(user: User | None, what: str, **detail) -> None:

@@ -3,8 +3,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import URL, DataRequired, Length, Optional
 
 from legami.forms import choices
 from receipts.labels import DELIVERY, POLICY
@@ -48,4 +48,17 @@ class SettingsForm(FlaskForm):
     legal_basis = TextAreaField(
         _l("Tax regime printed instead of art. 83 (e.g. Art Bonus)"),
         validators=[Length(max=500)],
+    )
+
+
+class SealForm(FlaskForm):
+    """The organisation's seal: a PKCS#12 certificate and a time-stamping authority."""
+
+    seal_file = FileField(_l("Signing certificate (PKCS#12: .p12 or .pfx)"))
+    seal_password = PasswordField(_l("Its password"), validators=[Length(max=200)])
+    remove_seal = BooleanField(_l("Stop sealing receipts"))
+    tsa_url = StringField(
+        _l("Time-stamping authority (RFC 3161 URL)"),
+        description=_l("Sealed receipts carry its timestamp. Leave empty for none."),
+        validators=[Optional(), URL(require_tld=False), Length(max=300)],
     )

@@ -226,7 +226,11 @@ def _documented(app, donation_id: int) -> bool:
         db.session.scalar(
             select(ReceiptGift.receipt_id)
             .join(Receipt, Receipt.id == ReceiptGift.receipt_id)
-            .where(ReceiptGift.donation_id == donation_id, Receipt.status == ReceiptStatus.ISSUED)
+            .where(
+                ReceiptGift.donation_id == donation_id,
+                Receipt.status == ReceiptStatus.ISSUED,
+                Receipt.kind != Kind.SUMMARY,  # a summary is not a receipt
+            )
             .limit(1)
         )
     )

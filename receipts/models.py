@@ -42,6 +42,9 @@ class Delivery(enum.StrEnum):
 class Kind(enum.StrEnum):
     SINGLE = "single"
     ANNUAL = "annual"
+    # Under the "both" policy: the year's gifts that have receipts of their own, each with
+    # its receipt's number. Not a receipt: unnumbered, it neither replaces nor adds to them.
+    SUMMARY = "summary"
 
 
 class ReceiptStatus(enum.StrEnum):
@@ -83,6 +86,12 @@ class ReceiptSettings(db.Model):
     stamp_duty_line: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The tax regime an issuer without art. 83 prints (e.g. Art Bonus for a municipality).
     legal_basis: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The PAdES seal (receipts.seal): a PKCS#12 file under the instance folder, stored
+    # encrypted with a key derived from SECRET_KEY; the certificate's subject, to show.
+    seal_certificate: Mapped[str | None] = mapped_column(String(100))
+    seal_subject: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # An RFC 3161 time-stamping authority; sealed receipts carry its timestamp when set.
+    tsa_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
     organisation: Mapped[Organisation] = relationship()
 
 
@@ -107,6 +116,7 @@ class Receipt(db.Model):
         one_of("status", ReceiptStatus),
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("number > 0", name="number_positive"),
+        CheckConstraint("(kind = 'summary') = (number IS NULL)", name="numbered_unless_summary"),
         CheckConstraint("kind = 'annual' OR donation_id IS NOT NULL", name="single_has_donation"),
         CheckConstraint(
             "(status = 'issued' AND voided_at IS NULL)"
@@ -126,7 +136,7 @@ class Receipt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     year: Mapped[int]
-    number: Mapped[int]
+    number: Mapped[int | None]  # none for a summary (Kind.SUMMARY)
     display_number: Mapped[str] = mapped_column(String(60))
     kind: Mapped[str] = mapped_column(String(10), default=Kind.SINGLE)
     donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
@@ -196,3 +206,18 @@ class ReceiptDue(db.Model):
         ForeignKey("donations.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class ArchiveCheck(db.Model):
+    """One run of the integrity job (receipts.archive.check_all): every stored receipt PDF
+    read again and its SHA-256 compared with the one recorded when it was written."""
+
+    __tablename__ = "receipt_archive_checks"
+    __table_args__ = (CheckConstraint("files_checked >= 0", name="files_checked_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    files_checked: Mapped[int] = mapped_column(default=0)
+    # [{"receipt_id": 3, "number": "2026/000003", "file": "original", "problem": "changed"}]
+    problems: Mapped[list] = mapped_column(JSON, default=list)

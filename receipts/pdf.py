@@ -1,7 +1,10 @@
-"""Receipt PDFs: rendered once with WeasyPrint, stored under the instance folder, then served.
+"""Receipt PDFs: rendered once with WeasyPrint as PDF/A-3b, sealed, stored write-once, served.
 
 A receipt's PDF is rendered after the receipt is committed (by the scheduler job, or on its
-first download), written under instance/receipts/<organisation>/<year>/, and its SHA-256
+first download) as PDF/A-3b (XMP metadata with title, author = the organisation, creation
+date and language; the sRGB output intent; every font embedded), sealed with the
+organisation's certificate when it uploaded one (receipts.seal), written read-only and never
+replaced under instance/receipts/<organisation>/<year>/ (receipts.archive), and its SHA-256
 recorded on the row; from then on the stored file is served, checked against that hash, and
 never rendered again. A voided receipt gets a second file, watermarked ANNULLATA; the
 original stays as it was. Where the organisation wants re-downloads to say so, a third file,
@@ -14,10 +17,7 @@ folder and the instance folder: no system font lookups by name, no network.
 """
 
 import enum
-import hashlib
 import logging
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import NamedTuple
@@ -32,13 +32,14 @@ from weasyprint.urls import URLFetcher
 
 from legami.config import ROOT
 from legami.extensions import db
-from receipts import content
+from receipts import archive, content, seal
 from receipts.models import Receipt, ReceiptSettings, ReceiptStatus
 
 log = logging.getLogger(__name__)
 
 STATIC = (ROOT / "static").resolve()
 STYLESHEET = ROOT / "templates" / "receipts" / "receipt.css"
+PDF_VARIANT = "pdf/a-3b"
 
 _lock = threading.Lock()
 _shared: dict = {}
@@ -91,12 +92,13 @@ def _fonts_and_css() -> tuple[FontConfiguration, CSS]:
             font_config=fonts,
             url_fetcher=LocalFetcher(STATIC, strict=True),
         )
-        _shared.update(fonts=fonts, css=css)
+        # Images (logo, signature, QR codes) decoded once per process, not per receipt.
+        _shared.update(fonts=fonts, css=css, images={})
     return _shared["fonts"], _shared["css"]
 
 
 def render(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> bytes:
-    """The receipt as PDF bytes, from its snapshot (no storage, no database writes)."""
+    """The receipt as PDF/A-3b bytes, from its snapshot (no storage, no database writes)."""
     # The template alone, without request context processors: receipts render anywhere.
     template = current_app.jinja_env.get_template("receipts/receipt.html")
     html = template.render(
@@ -106,25 +108,22 @@ def render(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> bytes:
     document = HTML(string=html, base_url=str(STATIC), url_fetcher=fetcher)
     with _lock:
         fonts, css = _fonts_and_css()
-        return document.write_pdf(stylesheets=[css], font_config=fonts)
+        return document.write_pdf(
+            stylesheets=[css], font_config=fonts, pdf_variant=PDF_VARIANT, cache=_shared["images"]
+        )
 
 
-def _storage() -> Path:
-    return Path(current_app.instance_path)
+def sealed(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> bytes:
+    """The receipt's PDF as it is stored: rendered, then sealed if the organisation can."""
+    settings = db.session.get(ReceiptSettings, receipt.organisation_id)
+    return seal.seal(render(receipt, variant), settings, receipt.snapshot["organisation"]["name"])
 
 
-def _write_once(relative: str, data: bytes) -> None:
-    """Write a file atomically, unless it is already there (same name: same content)."""
-    target = _storage() / relative
-    if target.exists():
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    with os.fdopen(handle, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, target)
+def file_stem(receipt: Receipt) -> str:
+    """A receipt's number as file names carry it; a summary (unnumbered) its id."""
+    if receipt.number is None:
+        return f"riepilogo-{receipt.id}"
+    return f"{receipt.number:06d}"
 
 
 class Written(NamedTuple):
@@ -137,13 +136,13 @@ def write(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> Written:
     """Render one of the receipt's PDFs to its file (named by its hash); no database write."""
     if variant is Variant.VOIDED and receipt.status != ReceiptStatus.VOIDED:
         raise ValueError("only a voided receipt has a voided copy")
-    data = render(receipt, variant)
-    digest = hashlib.sha256(data).hexdigest()
+    data = sealed(receipt, variant)
+    digest = archive.sha256(data)
     relative = (
         f"receipts/{receipt.organisation_id}/{receipt.year}/"
-        f"{receipt.number:06d}{variant.suffix}-{digest[:16]}.pdf"
+        f"{file_stem(receipt)}{variant.suffix}-{digest[:16]}.pdf"
     )
-    _write_once(relative, data)
+    archive.write_once(relative, data)
     return Written(receipt.id, relative, digest)
 
 
@@ -160,7 +159,7 @@ def record(written: list[Written], variant: Variant = Variant.ORIGINAL) -> None:
         if not landed:
             current = db.session.scalar(select(path_column).where(Receipt.id == item.receipt_id))
             if current != item.relative:
-                (_storage() / item.relative).unlink(missing_ok=True)
+                archive.discard(item.relative)
 
 
 def store(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> Receipt:
@@ -181,8 +180,8 @@ def store(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> Receipt:
 def stored_bytes(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> bytes:
     """The stored PDF, rendered first if it never was; refuses a file that changed."""
     store(receipt, variant)
-    data = (_storage() / getattr(receipt, variant.path_column.key)).read_bytes()
-    if hashlib.sha256(data).hexdigest() != getattr(receipt, variant.hash_column.key):
+    data = archive.read(getattr(receipt, variant.path_column.key))
+    if archive.sha256(data) != getattr(receipt, variant.hash_column.key):
         raise TamperedPdf(f"receipt {receipt.id}: stored PDF does not match its hash")
     return data
 
@@ -201,15 +200,21 @@ def redownload_variant(receipt: Receipt, original: bool = False) -> Variant:
 
 def response(receipt: Receipt, variant: Variant) -> Response:
     """The stored PDF as an HTTP response, named ricevuta-<number>[-copia|-annullata].pdf."""
-    name = receipt.display_number.replace("/", "-") + variant.suffix
     return Response(
         stored_bytes(receipt, variant),
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="ricevuta-{name}.pdf"',
+            "Content-Disposition": f'inline; filename="{download_name(receipt, variant)}"',
             "Cache-Control": "private, no-cache",
         },
     )
+
+
+def download_name(receipt: Receipt, variant: Variant = Variant.ORIGINAL) -> str:
+    """ricevuta-2026-000123[-copia|-annullata].pdf; a summary riepilogo-2025-<id>.pdf."""
+    if receipt.number is None:
+        return f"riepilogo-{receipt.snapshot['annual']['year']}-{receipt.id}{variant.suffix}.pdf"
+    return f"ricevuta-{receipt.display_number.replace('/', '-')}{variant.suffix}.pdf"
 
 
 def download(receipt: Receipt, original: bool = False) -> Response:

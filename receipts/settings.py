@@ -1,15 +1,17 @@
 """An organisation's receipt settings, saved from the treasurer's form: checked whole, then
-stored and audited together, or not at all."""
+stored and audited together, or not at all; and what the treasurer must be warned of."""
+
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
 from legami import audit
 from legami.extensions import db
-from legami.models import User
+from legami.models import EntityType, Organisation, User
 from legami.money import MAX_GIFT_CENTS, AmountError, parse_amount
 from legami.uploads import save_image
 from legami.validation import Invalid
-from receipts import numbering
+from receipts import numbering, seal
 from receipts.models import Delivery, Policy, ReceiptSettings
 
 FIELDS = (
@@ -69,6 +71,40 @@ def save(
         f"organisation:{settings.organisation_id}",
         settings,
         {key: clean[key] for key in FIELDS},
+    )
+    db.session.commit()
+    return settings
+
+
+# The ONLUS register closed with 2025: from 2026 an ONLUS gives art. 83 benefits only once
+# enrolled in the RUNTS (receipts-it.md), so its receipts need the RUNTS number.
+RUNTS_REQUIRED_FROM = 2026
+
+
+def onlus_without_runts(org: Organisation, today: date) -> bool:
+    """Whether the organisation is set as an ONLUS with no RUNTS number in 2026 or later."""
+    return (
+        org.entity_type == EntityType.ONLUS
+        and not (org.runts_number or "").strip()
+        and today.year >= RUNTS_REQUIRED_FROM
+    )
+
+
+def save_seal(
+    settings: ReceiptSettings, data: dict, user: User | None, upload=None
+) -> ReceiptSettings:
+    """The seal form: a new certificate (checked), its removal, the TSA URL. Audited;
+    commits, or raises Invalid storing nothing."""
+    if data.get("remove_seal"):
+        seal.remove_certificate(settings, user)
+    elif upload is not None and upload.filename:
+        seal.save_certificate(settings, upload, data.get("seal_password") or "", user)
+    audit.record_update(
+        user,
+        "receipts.seal",
+        f"organisation:{settings.organisation_id}",
+        settings,
+        {"tsa_url": (data.get("tsa_url") or "").strip()},
     )
     db.session.commit()
     return settings

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from legami.extensions import db
-from legami.money import format_money
 from legami.timeutil import today_rome
 from payments.models import Method, Status
 from receipts import annual, annual_views, exports, pdf
+from receipts.content import euros as format_money
 from receipts.issuing import settings_for
 from receipts.models import Kind, Policy, Receipt
 from tests import factories
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.usefixtures("english")
 
 
 def euros(cents: int) -> str:
-    return " ".join(format_money(cents, "EUR", "it_IT").split())
+    return " ".join(format_money(cents).split())
 
 
 @pytest.fixture
@@ -102,13 +102,13 @@ def test_the_annual_receipt_sums_the_years_gifts_net_of_refunds(year_of_gifts):
 
     text = pdf_text(pdf.stored_bytes(receipt))
     assert receipt.display_number in text
-    assert f"riepilogo annuale {YEAR}" in text
+    assert f"ricevuta annuale {YEAR}" in text
     assert euros(14_500) in text
     assert f"{euros(13_000)}" in text.split("Totale detraibile o deducibile")[1]
     for line in (
         f"10 marzo {YEAR} Carta di pagamento Doposcuola in via Roma {euros(10_000)}",
         f"1 giugno {YEAR} Bonifico bancario Orti condivisi {euros(3_000)}",
-        f"9 settembre {YEAR} Contanti non detraibile Doposcuola in via Roma {euros(1_500)}",
+        f"9 settembre {YEAR} Contanti non detraibile né deducibile Doposcuola in via Roma {euros(1_500)}",
     ):
         assert line in text
     for campaign in (gifts["card"].campaign, gifts["partly_refunded"].campaign):

@@ -60,7 +60,9 @@ def test_the_zip_holds_the_scope_s_pdfs_and_an_index(webhooks, client, login):
     org, _, second, _ = _gifts(client)
     year = today_rome().year
     login("treasurer")
-    answer = client.get(f"/staff/receipts/exports/receipts.zip?year={year}&organisation={org.id}")
+    answer = client.get(
+        f"/staff/receipts/exports/receipts.zip?year={year}&organisation={org.id}&lang=it"
+    )
     assert answer.status_code == 200 and answer.mimetype == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(answer.data))
     receipts = db.session.scalars(
@@ -73,11 +75,16 @@ def test_the_zip_holds_the_scope_s_pdfs_and_an_index(webhooks, client, login):
     index = _rows(archive.read("index.csv").decode("utf-8-sig"))
     assert index[0] == exports.INDEX_HEADER
     assert [row[0] for row in index[1:]] == [r.display_number for r in receipts]
-    assert [row[6] for row in index[1:]] == expected
-    assert index[1][3] == CF and index[1][4] == "80.00" and index[1][5] == "voided"
+    assert [row[7] for row in index[1:]] == expected
+    assert index[1][2] == "ricevuta per dono" and index[1][4] == CF
+    assert index[1][5] == "80,00" and index[1][6] == "annullata"
+    assert index[2][6] == "emessa"
+    assert answer.headers["Content-Disposition"].endswith(f"ricevute-anno-{year}-ente-{org.id}.zip")
     assert "ANNULLATA" in pdf_text(archive.read(expected[0]))
     assert receipts[1].display_number in pdf_text(archive.read(expected[1]))
     assert _audited("receipts.export.zip") == 1
+    english = client.get(f"/staff/receipts/exports/receipts.zip?year={year}&lang=en")
+    assert english.headers["Content-Disposition"].endswith(f"receipts-year-{year}.zip")
 
     only_second = client.get(f"/staff/receipts/exports/receipts.zip?campaign={second.id}")
     names = zipfile.ZipFile(io.BytesIO(only_second.data)).namelist()
@@ -116,9 +123,16 @@ def test_the_ledger_reconciles_with_the_donations(webhooks, client, login):
     voided, reissue = db.session.scalars(
         select(Receipt).where(Receipt.organisation_id == org.id).order_by(Receipt.number)
     ).all()[:2]
-    assert by_number[voided.display_number][8:] == ["voided", reissue.display_number]
-    assert by_number[reissue.display_number][4:9] == ["50.00", "card", first.title, "", "issued"]
-    valid = sum(Decimal(row[4]) for row in rows[1:] if row[8] == "issued")
+    assert by_number[voided.display_number][9:] == ["annullata", reissue.display_number]
+    assert by_number[reissue.display_number][5:10] == [
+        "50,00",
+        "Carta di pagamento",
+        first.title,
+        "",
+        "emessa",
+    ]
+    assert by_number[reissue.display_number][1] == today_rome().strftime("%d/%m/%Y")
+    valid = sum(Decimal(row[5].replace(",", ".")) for row in rows[1:] if row[9] == "emessa")
     donations = db.session.scalar(
         select(func.sum(Donation.amount_cents - Donation.refunded_cents)).where(
             Donation.organisation_id == org.id, Donation.id != small.id
@@ -148,11 +162,11 @@ def test_formulas_in_names_stay_text(webhooks, client, login):
     card_gift(client, campaign, donor=donor)
     login("treasurer")
     ledger = client.get("/staff/receipts/exports/ledger.csv")
-    assert _rows(ledger.text)[1][2].startswith("'=HYPERLINK(")
+    assert _rows(ledger.text)[1][3].startswith("'=HYPERLINK(")
     book = load_workbook(io.BytesIO(client.get("/staff/receipts/exports/ledger.xlsx").data))
-    assert book.active.cell(row=2, column=3).value.startswith("'=HYPERLINK(")
+    assert book.active.cell(row=2, column=4).value.startswith("'=HYPERLINK(")
     archive = zipfile.ZipFile(io.BytesIO(client.get("/staff/receipts/exports/receipts.zip").data))
-    assert _rows(archive.read("index.csv").decode("utf-8-sig"))[1][2].startswith("'=HYPERLINK(")
+    assert _rows(archive.read("index.csv").decode("utf-8-sig"))[1][3].startswith("'=HYPERLINK(")
 
 
 def test_the_precompilata_data_set(client, login):
@@ -186,33 +200,41 @@ def test_the_precompilata_data_set(client, login):
     db.session.commit()
 
     assert exports.precompilata_rows(year, org.id) == [
-        [CF, "erogazione", year, Decimal("80.00")],
-        [CF, "rimborso", year - 1, Decimal("10.00")],
-        ["TOTALE", "erogazione", year, Decimal("80.00")],
-        ["TOTALE", "rimborso", "", Decimal("10.00")],
+        [CF, "erogazione", year, 8000],
+        [CF, "rimborso", year - 1, 1000],
     ]
     # The year before still counts the gift whole: its refund belongs to this year's data.
-    assert exports.precompilata_rows(year - 1, org.id)[0] == [
-        CF,
-        "erogazione",
-        year - 1,
-        Decimal("40.00"),
-    ]
+    assert exports.precompilata_rows(year - 1, org.id)[0] == [CF, "erogazione", year - 1, 4000]
     login("treasurer")
     answer = client.get(
         f"/staff/receipts/exports/precompilata.csv?year={year}&organisation={org.id}"
     )
     assert answer.status_code == 200
-    assert _rows(answer.text)[0] == exports.PRECOMPILATA_HEADER
+    blocks = answer.text.lstrip("\ufeff").split("\r\n\r\n")
+    assert _rows(blocks[0]) == [
+        exports.PROSPETTO_ENTE_HEADER,
+        [org.codice_fiscale, org.name, str(year), "8"],
+    ]
+    assert _rows(blocks[1]) == [
+        exports.PROSPETTO_HEADER,
+        [CF, "erogazione", str(year), "80,00"],
+        [CF, "rimborso", str(year - 1), "10,00"],
+    ]
+    assert _rows(blocks[2]) == [
+        exports.TOTALS_HEADER,
+        ["Erogazioni", "1", "80,00"],
+        ["Rimborsi", "1", "10,00"],
+    ]
     assert "01234567897" not in answer.text
+    assert "prospetto-precompilata" in answer.headers["Content-Disposition"]
     apart = client.get(
         "/staff/receipts/exports/precompilata-without-codice-fiscale.csv"
         f"?year={year}&organisation={org.id}"
     )
     rows = _rows(apart.text)
     assert rows[1][:2] == [str(nameless.id), nameless.display_name]
-    assert rows[1][3:] == ["1", "15.00"] and rows[-1][0] == "TOTALE" and len(rows) == 3
-    assert _audited("receipts.export.precompilata") == 1
+    assert rows[1][4:] == [exports.NO_TAX_CODE, "1", "15,00"] and len(rows) == 2
+    assert _audited("receipts.export.precompilata") == 2  # prospetto, donors left out
     no_org = client.get(f"/staff/receipts/exports/precompilata.csv?year={year}")
     assert no_org.status_code == 302
 
@@ -261,12 +283,8 @@ def test_a_stripe_refund_of_last_years_gift_is_in_this_years_precompilata(webhoo
         assert db.session.get(Donation, gift.id).refunded_cents == 2500
 
         org = campaign.organisation_id
-        assert exports.precompilata_rows(2026, org) == [
-            [CF, "rimborso", 2025, Decimal("25.00")],
-            ["TOTALE", "erogazione", 2026, Decimal("0.00")],
-            ["TOTALE", "rimborso", "", Decimal("25.00")],
-        ]
-        assert exports.precompilata_rows(2025, org)[0] == [CF, "erogazione", 2025, Decimal("60.00")]
+        assert exports.precompilata_rows(2026, org) == [[CF, "rimborso", 2025, 2500]]
+        assert exports.precompilata_rows(2025, org)[0] == [CF, "erogazione", 2025, 6000]
 
 
 def test_only_the_treasurer_exports(client, login):

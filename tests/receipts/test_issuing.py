@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from donors.identity import DonorDetails
 from legami.extensions import db
 from legami.models import AuditEntry, EntityType
-from legami.money import format_money
 from legami.timeutil import today_rome
 from legami.validation import Invalid
 from payments import treasury
 from receipts import issuing, pdf
+from receipts.content import euros as format_money
 from receipts.models import Receipt, ReceiptSequence, ReceiptSettings
 from tests import factories
 from tests.receipts.conftest import card_gift, dispute, pdf_info, pdf_text, refund, squeeze

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from legami.extensions import db
-from legami.money import format_money
 from receipts import annual, pdf
+from receipts.content import euros as format_money
 from receipts.issuing import settings_for
 from receipts.models import Kind, Policy, Receipt
 from tests import factories
@@ -21,7 +21,7 @@ GIFTS = 60
 
 
 def euros(cents: int) -> str:
-    return " ".join(format_money(cents, "EUR", "it_IT").split())
+    return " ".join(format_money(cents).split())
 
 
 def pages(data: bytes) -> list[str]:

@@ -8,11 +8,11 @@ from sqlalchemy import func, select, update
 
 from legami.extensions import db
 from legami.models import AuditEntry
-from legami.money import format_money
 from legami.timeutil import now_utc, today_rome
 from mailing.models import MailJob
 from payments.models import Method, Status
 from receipts import issuing, pdf
+from receipts.content import euros as format_money
 from receipts.models import Delivery, Policy, Receipt
 from tests import factories
 from tests.conftest import deliver_queued
