@@ -83,6 +83,8 @@ class InteractionKind(enum.StrEnum):
 
 def fold(text: str) -> str:
     """Accent- and case-insensitive form: `Nicolò Rossi` and `NICOLO ROSSI` fold alike."""
+    if text.isascii():  # nothing to decompose (the common case, and much faster)
+        return " ".join(text.casefold().split())
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.casefold().split())
@@ -128,13 +130,12 @@ class Donor(db.Model):
     name_key: Mapped[str] = mapped_column(String(300), default="", index=True)
     # Kept by the same event, for the duplicate finder (donors.dedupe): a person's name with
     # first and last swapped (when both are given), the folded town, the mailbox the address
-    # reaches and the phone in E.164 (donors.match_keys).
-    swapped_name_key: Mapped[str] = mapped_column(
-        String(300), default="", server_default="", index=True
-    )
+    # reaches and the phone in E.164 (donors.match_keys). Not indexed: the finder hash-joins
+    # the whole table, and imports write them for every row.
+    swapped_name_key: Mapped[str] = mapped_column(String(300), default="", server_default="")
     town_key: Mapped[str] = mapped_column(String(100), default="", server_default="")
-    mailbox_key: Mapped[str] = mapped_column(String(254), default="", server_default="", index=True)
-    phone_key: Mapped[str] = mapped_column(String(20), default="", server_default="", index=True)
+    mailbox_key: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    phone_key: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # The primary address, normalised (NFKC, case-folded): the key find-or-create matches on.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     phone: Mapped[str] = mapped_column(String(40), default="", server_default="")

@@ -1,4 +1,5 @@
-"""imports and consent: persons without a name, duplicate keys (swapped name, town, mailbox, phone)
+"""imports and consent: persons without a name, duplicate keys (swapped name, town, mailbox,
+phone), import mappings say what their rows are
 
 Revision ID: 0009
 Revises: 0008
@@ -46,6 +47,19 @@ def _fill_keys():
         last = rows[-1].id
 
 
+def _row_status():
+    """Mappings kept before 0009 said `consent_all`; they now say what the rows are."""
+    connection = op.get_bind()
+    jobs = sa.table('import_jobs', sa.column('id'), sa.column('mapping', sa.JSON()))
+    for job_id, mapping in connection.execute(sa.select(jobs.c.id, jobs.c.mapping)).all():
+        if not isinstance(mapping, dict) or 'status' in mapping:
+            continue
+        status = 'subscribed' if mapping.pop('consent_all', False) else 'rows'
+        connection.execute(
+            sa.update(jobs).where(jobs.c.id == job_id).values(mapping={**mapping, 'status': status})
+        )
+
+
 def upgrade():
     with op.batch_alter_table('donors', schema=None) as batch_op:
         batch_op.add_column(sa.Column('swapped_name_key', sa.String(length=300), server_default='', nullable=False))
@@ -56,10 +70,8 @@ def upgrade():
         batch_op.create_check_constraint(
             op.f('ck_donors_has_name'), "kind = 'person' OR organisation_name <> ''"
         )
-        batch_op.create_index(batch_op.f('ix_donors_swapped_name_key'), ['swapped_name_key'], unique=False)
-        batch_op.create_index(batch_op.f('ix_donors_mailbox_key'), ['mailbox_key'], unique=False)
-        batch_op.create_index(batch_op.f('ix_donors_phone_key'), ['phone_key'], unique=False)
     _fill_keys()
+    _row_status()
 
 
 def downgrade():
@@ -72,9 +84,6 @@ def downgrade():
             'alone): give them one before going back to 0008, which requires it.'
         )
     with op.batch_alter_table('donors', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_donors_phone_key'))
-        batch_op.drop_index(batch_op.f('ix_donors_mailbox_key'))
-        batch_op.drop_index(batch_op.f('ix_donors_swapped_name_key'))
         batch_op.drop_constraint(op.f('ck_donors_has_name'), type_='check')
         batch_op.create_check_constraint(
             op.f('ck_donors_has_name'),

@@ -5,15 +5,20 @@ with the rules it meets, for donors entered by staff (the ORM) and donors import
 alike."""
 
 import io
+import json
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import select, text
 
 from donors import dedupe, importing
 from donors.match_keys import mailbox_key, phone_key
 from donors.models import Donor
 from legami.extensions import db
 from tests import factories
+from tests.conftest import make_test_app
+from tests.dbs import fresh_database
 
 R = dedupe.Reason
 
@@ -190,3 +195,77 @@ def test_imported_donors_carry_the_same_keys_as_entered_ones(app):
         (d.name_key, d.swapped_name_key, d.town_key, d.mailbox_key, d.phone_key)
         for d in (first, second)
     ]
+
+
+def test_migration_0009_keys_existing_donors_and_their_import_mappings(tmp_path):
+    """Donors stored before 0009 get their keys; an import mapping's `consent_all` becomes
+    its row status; going back to 0008 refuses while a person has no name."""
+    with fresh_database(tmp_path) as url:
+        app = make_test_app(url, tmp_path / "instance")
+        with app.app_context():
+            upgrade(revision="0008")
+            with db.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO donors (kind, first_name, last_name, organisation_name,"
+                        " name_key, email, phone, street, postal_code, town, province, country,"
+                        " language, source, source_detail, notes, newsletter_consent,"
+                        " report_back_opt_out, created_at, updated_at) VALUES"
+                        " ('person', 'Nicolò', 'Ferri', '', 'nicolo ferri',"
+                        " 'n.ferri+x@googlemail.com', '0372 111222', '', '', 'Forlì', '', 'IT',"
+                        " 'it', 'import', '', '', false, false, :now, :now)"
+                    ),
+                    {"now": datetime(2025, 1, 1, tzinfo=UTC)},
+                )
+                for consent_all in (True, False):
+                    conn.execute(
+                        text(
+                            "INSERT INTO import_jobs (filename, stored_path, preset, mapping,"
+                            " status, total_rows, processed_rows, created, updated, skipped,"
+                            " rejected, error, created_at) VALUES ('a.csv', 'imports/a.csv',"
+                            " 'mailchimp', :mapping, 'checked', 0, 0, 0, 0, 0, 0, '', :now)"
+                        ),
+                        {
+                            "mapping": json.dumps(
+                                {
+                                    "columns": ["email"],
+                                    "consent_all": consent_all,
+                                    "timezone": "UTC",
+                                }
+                            ),
+                            "now": datetime(2025, 1, 1, tzinfo=UTC),
+                        },
+                    )
+            upgrade(revision="0009")
+            with db.engine.connect() as conn:
+                keys = conn.execute(
+                    text(
+                        "SELECT name_key, swapped_name_key, town_key, mailbox_key, phone_key"
+                        " FROM donors"
+                    )
+                ).one()
+                mappings = [
+                    m if isinstance(m, dict) else json.loads(m)
+                    for m in conn.execute(text("SELECT mapping FROM import_jobs ORDER BY id"))
+                    .scalars()
+                    .all()
+                ]
+            assert tuple(keys) == (
+                "nicolo ferri",
+                "ferri nicolo",
+                "forli",
+                "nferri@gmail.com",
+                "+390372111222",
+            )
+            assert [(m["status"], "consent_all" in m) for m in mappings] == [
+                ("subscribed", False),
+                ("rows", False),
+            ]
+            with db.engine.begin() as conn:
+                conn.execute(text("UPDATE donors SET first_name = '', last_name = ''"))
+            with pytest.raises(SystemExit):  # Flask-Migrate logs the RuntimeError and exits
+                downgrade(revision="0008")
+            with db.engine.begin() as conn:
+                conn.execute(text("UPDATE donors SET last_name = 'Ferri'"))
+            downgrade(revision="0008")
+            db.engine.dispose()
