@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from donors import editing, listing, segments
 from donors.models import Donor, DonorKind, Segment
 from legami.api import (
+    ID_SCHEMA,
     PREFIX,
     document,
     json_body,
@@ -17,6 +18,7 @@ from legami.api import (
     page_envelope,
     page_schema,
     paginate,
+    path_id,
     token_required,
 )
 from legami.extensions import csrf, db
@@ -183,17 +185,13 @@ def _ok(ref: str, code: str = "200") -> dict:
     return {code: {"description": "OK", "content": {"application/json": {"schema": {"$ref": ref}}}}}
 
 
-def _id(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-
-
 def _body(ref: str) -> dict:
     return {"required": True, "content": {"application/json": {"schema": {"$ref": ref}}}}
 
 
 _PAGING = [{"$ref": "#/components/parameters/page"}, {"$ref": "#/components/parameters/per_page"}]
 _TEXT = {"type": "string"}
-_IDS = {"type": "array", "items": {"type": "integer", "minimum": 1}}
+_IDS = {"type": "array", "items": ID_SCHEMA}
 _YEAR = {"type": "integer", "minimum": segments.MIN_YEAR, "maximum": segments.MAX_YEAR}
 _DATES = {
     "type": "object",
@@ -235,7 +233,10 @@ PATHS = {
     },
     "/donors/{donor_id}": {
         "get": _op(
-            "One donor", "getDonor", _ok("#/components/schemas/Donor"), parameters=[_id("donor_id")]
+            "One donor",
+            "getDonor",
+            _ok("#/components/schemas/Donor"),
+            parameters=[path_id("donor_id")],
         )
     },
     "/segments": {
@@ -257,7 +258,7 @@ PATHS = {
             "One segment",
             "getSegment",
             _ok("#/components/schemas/Segment"),
-            parameters=[_id("segment_id")],
+            parameters=[path_id("segment_id")],
         )
     },
     "/segments/{segment_id}/donors": {
@@ -265,7 +266,7 @@ PATHS = {
             "The donors a segment matches now, by name",
             "listSegmentDonors",
             _ok("#/components/schemas/DonorPage"),
-            parameters=[_id("segment_id"), *_PAGING],
+            parameters=[path_id("segment_id"), *_PAGING],
         )
     },
 }
@@ -304,8 +305,14 @@ SCHEMAS = {
         "description": "A person needs last_name, an organisation organisation_name. Newsletter "
         "consent is not set here: it needs the donor's own confirmation.",
         "required": ["email"],
+        "if": {
+            "properties": {"kind": {"const": DonorKind.ORGANISATION.value}},
+            "required": ["kind"],
+        },
+        "then": {"required": ["organisation_name"]},
+        "else": {"required": ["last_name"]},
         "properties": {
-            "kind": {"enum": [k.value for k in DonorKind]},
+            "kind": {"enum": [k.value for k in DonorKind], "default": DonorKind.PERSON.value},
             "email": {"type": "string", "format": "email"},
             "first_name": _TEXT,
             "last_name": _TEXT,

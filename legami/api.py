@@ -17,6 +17,16 @@ PREFIX = "/api/v1"
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
+# The bounds legami.params enforces, for the documents' schemas.
+ID_SCHEMA = {"type": "integer", "minimum": params.ID.low, "maximum": params.ID.high}
+YEAR_SCHEMA = {"type": "integer", "minimum": params.YEAR.low, "maximum": params.YEAR.high}
+
+
+def path_id(name: str) -> dict:
+    """An id in the path: out of its bounds, no route matches (404)."""
+    return {"name": name, "in": "path", "required": True, "schema": ID_SCHEMA}
+
+
 _BASE_DOCUMENT = {
     "openapi": "3.1.0",
     "info": {
@@ -53,11 +63,25 @@ _BASE_DOCUMENT = {
             },
         },
         "parameters": {
-            "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            "page": {
+                "name": "page",
+                "in": "query",
+                "schema": {
+                    "type": "integer",
+                    "minimum": params.PAGE.low,
+                    "maximum": params.PAGE.high,
+                    "default": 1,
+                },
+            },
             "per_page": {
                 "name": "per_page",
                 "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                "schema": {
+                    "type": "integer",
+                    "minimum": params.PER_PAGE.low,
+                    "maximum": params.PER_PAGE.high,
+                    "default": 20,
+                },
             },
         },
         "responses": {

@@ -70,9 +70,13 @@ def parse(value, bounds: Bounds, field: str) -> int:
 
 
 def arg(name: str, bounds: Bounds, default: int | None = None, args=None) -> int | None:
-    """The query-string (or `args`) value `name`; `default` when absent or empty."""
-    value = (request.args if args is None else args).get(name, "")
-    if value == "":
+    """The query-string (or `args`) value `name`; `default` when absent, or empty on an HTML
+    page (a filter form's "any" choice sends an empty field; API clients leave it out)."""
+    values = request.args if args is None else args
+    if name not in values:
+        return default
+    value = values[name]
+    if value == "" and not request.path.startswith("/api/"):
         return default
     return parse(value, bounds, name)
 

@@ -3,7 +3,16 @@
 from flask import Blueprint, abort, g, request, url_for
 from sqlalchemy import select
 
-from legami.api import PREFIX, document, json_body, page_schema, paginate, token_required
+from legami.api import (
+    ID_SCHEMA,
+    PREFIX,
+    document,
+    json_body,
+    page_schema,
+    paginate,
+    path_id,
+    token_required,
+)
 from legami.extensions import csrf, db
 from legami.models import Role
 from legami.problems import validation_problem
@@ -144,7 +153,7 @@ def schedule_newsletter(newsletter_id: int):
 
 _PROBLEM = {"default": {"$ref": "#/components/responses/Problem"}}
 _PAGING = [{"$ref": "#/components/parameters/page"}, {"$ref": "#/components/parameters/per_page"}]
-_ID = {"name": "newsletter_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_ID = path_id("newsletter_id")
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 
 
@@ -245,7 +254,7 @@ SCHEMAS = {
         "type": "object",
         "required": ["organisation_id", "title", "versions"],
         "properties": {
-            "organisation_id": {"type": "integer"},
+            "organisation_id": ID_SCHEMA,
             "title": {"type": "string", "maxLength": 200},
             "from_name": {"type": "string"},
             "from_email": {"type": "string", "format": "email"},
@@ -258,7 +267,7 @@ SCHEMAS = {
             },
             "segment_ids": {
                 "type": "array",
-                "items": {"type": "integer"},
+                "items": ID_SCHEMA,
                 "description": "None: every subscriber",
             },
         },

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from campaigns.models import Campaign, CampaignStatus
 from donors.identity import DonorDetails
+from legami import params
 from legami.extensions import csrf, db, limiter
 from legami.i18n import current_language
 from legami.money import MAX_GIFT_CENTS, format_amount
@@ -125,9 +126,13 @@ def _preselect(form: DonationForm) -> None:
     amount = request.args.get("amount", "")
     if amount in {str(cents) for cents in PRESETS_CENTS}:
         form.amount.data = amount
-    elif amount.isdigit() and 0 < int(amount) <= MAX_GIFT_CENTS:
-        form.amount.data = "other"
-        form.other_amount.data = format_amount(int(amount))
+        return
+    try:
+        cents = params.parse(amount, params.Bounds(1, MAX_GIFT_CENTS), "amount")
+    except params.BadParameter:
+        return  # a link's suggestion only: the form still asks
+    form.amount.data = "other"
+    form.other_amount.data = format_amount(cents)
 
 
 def _donation(token: str):

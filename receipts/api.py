@@ -3,7 +3,16 @@
 
 from flask import Blueprint, abort, request, url_for
 
-from legami.api import PREFIX, document, page_schema, paginate, token_required
+from legami.api import (
+    ID_SCHEMA,
+    PREFIX,
+    YEAR_SCHEMA,
+    document,
+    page_schema,
+    paginate,
+    path_id,
+    token_required,
+)
 from legami.extensions import csrf, db
 from legami.models import Role
 from receipts import listing, pdf
@@ -79,12 +88,12 @@ PATHS = {
             "operationId": "listReceipts",
             "security": [{"bearer": []}],
             "parameters": [
-                {"name": "year", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "year", "in": "query", "schema": YEAR_SCHEMA},
                 {
                     "name": "organisation",
                     "in": "query",
                     "description": "The issuing organisation's id",
-                    "schema": {"type": "integer", "minimum": 1},
+                    "schema": ID_SCHEMA,
                 },
                 {
                     "name": "status",
@@ -111,12 +120,7 @@ PATHS = {
             "operationId": "getReceiptPdf",
             "security": [{"bearer": []}],
             "parameters": [
-                {
-                    "name": "receipt_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "integer"},
-                },
+                path_id("receipt_id"),
                 {
                     "name": "original",
                     "in": "query",
