@@ -73,15 +73,12 @@ def discard(relative: str) -> None:
     (root() / relative).unlink(missing_ok=True)
 
 
-def _problem(receipt: Receipt, prefix: str) -> str | None:
-    path = root() / getattr(receipt, f"{prefix}_path")
+def _problem(relative: str, digest: str) -> str | None:
     try:
-        data = path.read_bytes()
+        data = (root() / relative).read_bytes()
     except OSError:
         return "missing"
-    if sha256(data) != getattr(receipt, f"{prefix}_sha256"):
-        return "changed"
-    return None
+    return "changed" if sha256(data) != digest else None
 
 
 def check_all() -> ArchiveCheck:
@@ -89,31 +86,33 @@ def check_all() -> ArchiveCheck:
     recorded one; record the run, and audit each file missing or changed. Commits."""
     started_at = now_utc()
     problems, files_checked, last_id = [], 0, 0
+    columns = [Receipt.id, Receipt.display_number]
+    for prefix, _ in FILES:
+        columns += [getattr(Receipt, f"{prefix}_path"), getattr(Receipt, f"{prefix}_sha256")]
     stored = or_(*(getattr(Receipt, f"{prefix}_path").is_not(None) for prefix, _ in FILES))
     while True:
-        batch = db.session.scalars(
-            select(Receipt).where(stored, Receipt.id > last_id).order_by(Receipt.id).limit(BATCH)
+        batch = db.session.execute(
+            select(*columns).where(stored, Receipt.id > last_id).order_by(Receipt.id).limit(BATCH)
         ).all()
         if not batch:
             break
-        for receipt in batch:
-            for prefix, name in FILES:
-                if getattr(receipt, f"{prefix}_path") is None:
+        for receipt_id, number, *files in batch:
+            for (_, name), relative, digest in zip(FILES, files[::2], files[1::2], strict=True):
+                if relative is None:
                     continue
                 files_checked += 1
-                problem = _problem(receipt, prefix)
+                problem = _problem(relative, digest)
                 if problem:
                     problems.append(
                         {
-                            "receipt_id": receipt.id,
-                            "number": receipt.display_number,
+                            "receipt_id": receipt_id,
+                            "number": number,
                             "file": name,
-                            "path": getattr(receipt, f"{prefix}_path"),
+                            "path": relative,
                             "problem": problem,
                         }
                     )
-        last_id = batch[-1].id
-        db.session.expunge_all()
+        last_id = batch[-1][0]
     check = ArchiveCheck(
         started_at=started_at,
         finished_at=now_utc(),

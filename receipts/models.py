@@ -117,7 +117,7 @@ class Receipt(db.Model):
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("number > 0", name="number_positive"),
         CheckConstraint("(kind = 'summary') = (number IS NULL)", name="numbered_unless_summary"),
-        CheckConstraint("kind = 'annual' OR donation_id IS NOT NULL", name="single_has_donation"),
+        CheckConstraint("kind <> 'single' OR donation_id IS NOT NULL", name="single_has_donation"),
         CheckConstraint(
             "(status = 'issued' AND voided_at IS NULL)"
             " OR (status = 'voided' AND voided_at IS NOT NULL AND void_reason <> '')",

@@ -25,8 +25,12 @@ OLD_KINDS = "'single', 'annual'"
 def upgrade():
     with op.batch_alter_table('receipts', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_receipts_kind'), type_='check')
+        batch_op.drop_constraint(op.f('ck_receipts_single_has_donation'), type_='check')
         batch_op.alter_column('number', existing_type=sa.Integer(), nullable=True)
         batch_op.create_check_constraint('kind', f"kind IN ({KINDS})")
+        batch_op.create_check_constraint(
+            'single_has_donation', "kind <> 'single' OR donation_id IS NOT NULL"
+        )
         batch_op.create_check_constraint(
             'numbered_unless_summary', "(kind = 'summary') = (number IS NULL)"
         )
@@ -81,5 +85,9 @@ def downgrade():
     with op.batch_alter_table('receipts', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_receipts_numbered_unless_summary'), type_='check')
         batch_op.drop_constraint(op.f('ck_receipts_kind'), type_='check')
+        batch_op.drop_constraint(op.f('ck_receipts_single_has_donation'), type_='check')
         batch_op.alter_column('number', existing_type=sa.Integer(), nullable=False)
         batch_op.create_check_constraint('kind', f"kind IN ({OLD_KINDS})")
+        batch_op.create_check_constraint(
+            'single_has_donation', "kind = 'annual' OR donation_id IS NOT NULL"
+        )
