@@ -381,3 +381,19 @@ def test_staff_run_of_an_unsubscribed_export_shows_the_status_and_reasons(app, c
     assert report.text.count("newsletter consent withdrawn and the address suppressed") == 3
     assert db.session.scalar(select(func.count()).select_from(Suppression)) == 0
     assert db.session.scalar(select(func.count()).select_from(ImportRow)) == 3
+
+
+def test_command_line_status_option(app, tmp_path):
+    """`--status unsubscribed` makes every row of a plain list an unsubscribe."""
+    path = tmp_path / "disiscritti.csv"
+    path.write_bytes("E-mail;Nome;Cognome\r\nvia@example.it;Vale;Via\r\n".encode("cp1252"))
+    runner = app.test_cli_runner()
+    done = runner.invoke(
+        args=["donors", "import", str(path), "--status", "unsubscribed", "--verbose"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "1 were created, 0 updated, 0 skipped, 0 rejected" in done.output
+    assert "row 2 create: Unsubscribed (date unknown)" in done.output
+    assert _suppression("via@example.it").reason == SuppressionReason.UNSUBSCRIBE
+    wrong = runner.invoke(args=["donors", "import", str(path), "--status", "maybe"])
+    assert wrong.exit_code != 0
