@@ -205,8 +205,9 @@ def _email_part(text: str) -> str:
 def generate(connection, rng: random.Random, donors: int, gifts: int, campaigns) -> dict:
     """Donors, tags, consents, monthly gifts, gifts and their thank-you mails."""
 
-    from sqlalchemy import func, select
+    from sqlalchemy import func, insert, select
 
+    from campaigns.models import TOTAL_SLOTS, CampaignTotal
     from donors.giving_figures import insert_year_totals
     from donors.models import ConsentEvent, Donor, DonorYearTotal, Tag, donor_tags, fold
     from payments.methods import is_deductible
@@ -489,6 +490,24 @@ def generate(connection, rng: random.Random, donors: int, gifts: int, campaigns)
     counts["donor_year_totals"] = connection.scalar(
         select(func.count()).select_from(DonorYearTotal)
     )
+    # Each campaign's raised figure and gift count, as payments keeps them in its slots.
+    slot = Donation.id % TOTAL_SLOTS
+    per_slot = (
+        select(
+            Donation.campaign_id,
+            slot,
+            func.sum(Donation.amount_cents - Donation.refunded_cents),
+            func.count().filter(Donation.status == "succeeded"),
+        )
+        .where(Donation.status.in_(("succeeded", "refunded")))
+        .group_by(Donation.campaign_id, slot)
+    )
+    connection.execute(
+        insert(CampaignTotal).from_select(
+            ("campaign_id", "slot", "raised_cents", "gift_count"), per_slot
+        )
+    )
+    counts["campaign_totals"] = connection.scalar(select(func.count()).select_from(CampaignTotal))
     # Every gift that succeeded was thanked by mail (the donor page's timeline shows them).
     counts["mail_jobs"] = connection.exec_driver_sql(
         "INSERT INTO mail_jobs (kind, donation_id, created_at, not_before, sent_at, attempts,"

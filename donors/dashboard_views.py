@@ -10,8 +10,9 @@ from wtforms import IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from donors import dashboard as figures
+from donors import home
 from donors.charts import Series, bar_chart, line_chart
-from legami.access import add_menu, roles_required
+from legami.access import add_home, add_menu, roles_required
 from legami.extensions import db
 from legami.i18n import money
 from legami.models import Organisation, Role
@@ -27,8 +28,14 @@ TOP = 10  # campaigns, pacts or labs drawn in a chart; the table lists them all
 def init_app(app) -> None:
     app.register_blueprint(bp)
     add_menu(
-        app, _l("Fundraising dashboard"), "donor_dashboard.dashboard", Role.STAFF, Role.TREASURER
+        app,
+        _l("Fundraising dashboard"),
+        "donor_dashboard.dashboard",
+        Role.STAFF,
+        Role.TREASURER,
+        group="fundraising",
     )
+    add_home(app, "donors/staff/home.html", home.panel, Role.STAFF, Role.TREASURER, order=90)
 
 
 class DashboardForm(FlaskForm):

@@ -50,7 +50,7 @@ OUTCOME_LABELS = {
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
-    add_menu(app, _l("Import"), "donor_imports.imports", Role.STAFF)
+    add_menu(app, _l("Import"), "donor_imports.imports", Role.STAFF, group="donors")
 
 
 class UploadForm(FlaskForm):

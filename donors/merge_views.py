@@ -23,7 +23,7 @@ bp = Blueprint("donor_merge", __name__, url_prefix="/staff/donors")
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
-    add_menu(app, _l("Duplicates"), "donor_merge.duplicates", Role.STAFF)
+    add_menu(app, _l("Duplicates"), "donor_merge.duplicates", Role.STAFF, group="donors")
 
 
 PAGE_SIZE = 50

@@ -33,7 +33,7 @@ bp = Blueprint("donor_privacy", __name__, url_prefix="/staff/donors")
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
-    add_menu(app, _l("Retention review"), "donor_privacy.retention", Role.STAFF)
+    add_menu(app, _l("Retention review"), "donor_privacy.retention", Role.STAFF, group="donors")
 
 
 PAGE_SIZE = 50

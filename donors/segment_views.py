@@ -52,7 +52,7 @@ YES_NO = {"yes": True, "no": False}
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
-    add_menu(app, _l("Segments"), "donor_segments.segments", Role.STAFF)
+    add_menu(app, _l("Segments"), "donor_segments.segments", Role.STAFF, group="donors")
 
 
 def _year(label):
@@ -62,7 +62,7 @@ def _year(label):
 
 
 def _whole(label):
-    return IntegerField(label, validators=[Optional(), NumberRange(min=0)])
+    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=params.COUNT.high)])
 
 
 def _either(label, yes, no):

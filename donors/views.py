@@ -160,4 +160,4 @@ def remove_email(donor_id: int, email_id: int):
 def init_app(app) -> None:
     app.register_blueprint(bp)
     record_labels.init_app(app)
-    add_menu(app, _l("Donors"), "donors_staff.donors", Role.STAFF, Role.TREASURER)
+    add_menu(app, _l("Donors"), "donors_staff.donors", Role.STAFF, Role.TREASURER, group="donors")

@@ -29,8 +29,8 @@ def init_app(app, login_manager) -> None:
             return None
         return user
 
-    add_menu(app, _l("Organisations"), "staff.organisations", Role.TREASURER)
-    add_menu(app, _l("Users"), "staff.users", Role.ADMIN)
+    add_menu(app, _l("Organisations"), "staff.organisations", Role.TREASURER, group="admin")
+    add_menu(app, _l("Users"), "staff.users", Role.ADMIN, group="admin")
     app.context_processor(lambda: {"staff_menu": menu_for(app, current_user)})
 
 
@@ -56,17 +56,57 @@ def roles_required(*roles: Role):
     return decorator
 
 
-def add_menu(app, label, endpoint: str, *roles: Role) -> None:
-    """A back-office menu entry, shown to users holding one of `roles` (admin sees all)."""
+# The back office's menu groups, by job, in the order the navigation shows them.
+MENU_GROUPS = {
+    "fundraising": _l("Fundraising"),
+    "donors": _l("Donors"),
+    "communication": _l("Communication"),
+    "treasury": _l("Treasury"),
+    "admin": _l("Administration"),
+}
+
+
+def add_menu(app, label, endpoint: str, *roles: Role, group: str, args: dict | None = None) -> None:
+    """A back-office menu entry in one of MENU_GROUPS, shown to users holding one of `roles`
+    (admin sees all); `args` are the link's query (a filtered list)."""
+    if group not in MENU_GROUPS:
+        raise ValueError(f"unknown menu group {group!r}")
     allowed = {Role(r).value for r in roles} | {Role.ADMIN.value}
     app.extensions.setdefault("legami.menu", []).append(
-        {"label": label, "endpoint": endpoint, "roles": allowed}
+        {"label": label, "endpoint": endpoint, "args": args or {}, "roles": allowed, "group": group}
     )
 
 
 def menu_for(app, user) -> list[dict]:
+    """The menu groups the user may see, each with its entries in the order they were added:
+    [{"key", "label", "items"}]; groups with no entry for the user are left out."""
     if user is None or not user.is_authenticated:
         return []
-    return [
+    entries = [
         item for item in app.extensions.get("legami.menu", []) if user.has_any_role(*item["roles"])
+    ]
+    groups = []
+    for key, label in MENU_GROUPS.items():
+        items = [item for item in entries if item["group"] == key]
+        if items:
+            groups.append({"key": key, "label": label, "items": items})
+    return groups
+
+
+def add_home(app, template: str, provider, *roles: Role, order: int = 50) -> None:
+    """A panel of the staff home for users holding one of `roles` (admin sees all): the
+    `template` rendered with `provider(user)`, a mapping of to-dos and figures. Panels show
+    by `order` (to-dos first, then figures), then in the order they were added."""
+    allowed = {Role(r).value for r in roles} | {Role.ADMIN.value}
+    app.extensions.setdefault("legami.home", []).append(
+        {"template": template, "provider": provider, "roles": allowed, "order": order}
+    )
+
+
+def home_for(app, user) -> list[tuple[str, dict]]:
+    """The staff home's panels for the user, in the order they were added: (template, data)."""
+    return [
+        (panel["template"], panel["provider"](user))
+        for panel in sorted(app.extensions.get("legami.home", []), key=lambda p: p["order"])
+        if user.has_any_role(*panel["roles"])
     ]

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from flask import request, session, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 
 from legami.money import format_money
 
@@ -34,6 +34,16 @@ def money(cents: int, currency: str = "EUR") -> str:
     return format_money(cents, currency, locale)
 
 
+def number(value: int | float) -> str:
+    """A count or a rate by the locale's rules (`1.234` in Italian, `1,234` in English)."""
+    return format_decimal(value)
+
+
+def percent_change(value: float) -> str:
+    """A change as a signed percentage by the locale's rules (`+12%`, `-5%`)."""
+    return format_percent(value, "+#,##0%;-#,##0%")
+
+
 def when(value: date | datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
@@ -47,6 +57,8 @@ def init_app(app, babel) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.add_template_filter(money, "money")
     app.add_template_filter(when, "when")
+    app.add_template_filter(number, "number")
+    app.add_template_filter(percent_change, "percent_change")
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES, current_language=current_language, page_url=page_url
     )

@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from legami import accounts
-from legami.access import roles_required
+from legami.access import home_for, roles_required
 from legami.extensions import db
 from legami.forms import InviteForm, OrganisationForm, RolesForm
 from legami.models import Organisation, Role, User
@@ -19,7 +19,8 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @bp.get("/")
 @roles_required(Role.STAFF, Role.TREASURER)
 def dashboard():
-    return render_template("legami/dashboard.html", sections=current_app.extensions["legami.menu"])
+    """The staff home: each package's to-dos and figures for the user's roles."""
+    return render_template("legami/dashboard.html", panels=home_for(current_app, current_user))
 
 
 @bp.get("/users")

@@ -5,13 +5,14 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app) -> None:
-    from legami.access import add_menu
+    from legami.access import add_home, add_menu
     from legami.models import Role
     from legami.scheduler import add_job
     from mailing import (
         api,
         cli,
         donor_mail,
+        home,
         mail_settings_views,
         newsletter_views,
         queue,
@@ -46,5 +47,7 @@ def init_app(app) -> None:
     )
     # The date jobs start sends; this resumes one a dead or paused-then-resumed sender left.
     add_job(app, "newsletters.send_due", sending.send_due, seconds=20)
-    add_menu(app, _l("Newsletters"), "newsletters.index", Role.STAFF)
-    add_menu(app, _l("Outbox"), "mailing.index", Role.STAFF)
+    add_home(app, "mailing/home.html", home.panel, Role.STAFF, order=30)
+    add_menu(app, _l("Newsletters"), "newsletters.index", Role.STAFF, group="communication")
+    add_menu(app, _l("Outbox"), "mailing.index", Role.STAFF, group="communication")
+    add_menu(app, _l("Sender"), "newsletter_settings.index", Role.STAFF, group="communication")

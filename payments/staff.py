@@ -18,9 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from campaigns.models import Campaign
 from donors.identity import DonorDetails
 from legami import audit
+from legami import confirm as confirm_step
 from legami.access import roles_required
 from legami.extensions import db
 from legami.forms import choices
+from legami.i18n import money, when
 from legami.models import Organisation, Role
 from legami.validation import Invalid, apply_to_form
 from payments import bank_csv, camt, giving, listing, references, trace, treasury
@@ -72,6 +74,7 @@ def donations():
         "payments/staff/donations.html",
         page=page,
         filters=filters,
+        totals=listing.totals(filters),
         campaigns=db.session.scalars(select(Campaign).order_by(Campaign.title)).all(),
         organisations=db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
         methods=list(Method),
@@ -133,11 +136,69 @@ def donation(donation_id: int):
     return _detail(db.get_or_404(Donation, donation_id))
 
 
+def _confirm_transfer_question(donation: Donation, received_on):
+    amount, donor = money(donation.amount_cents, donation.currency), donation.donor
+    return confirm_step.ask(
+        _("Confirm the transfer of %(amount)s?", amount=amount),
+        [
+            _(
+                "The gift of %(amount)s from %(donor)s is marked as received on %(day)s and "
+                "counts towards “%(campaign)s”.",
+                amount=amount,
+                donor=donor.display_name,
+                day=when(received_on, "long"),
+                campaign=donation.campaign.title,
+            ),
+            _(
+                "%(donor)s is thanked by e-mail at %(email)s, and the receipt is issued as "
+                "the organisation's receipt settings say.",
+                donor=donor.display_name,
+                email=donor.email,
+            ),
+            _("This cannot be undone: only a refund takes the gift back."),
+        ],
+        _("Yes, confirm the transfer of %(amount)s", amount=amount),
+        url_for(".donation", donation_id=donation.id),
+    )
+
+
+def _refund_question(donation: Donation, cents: int):
+    amount, donor = money(cents, donation.currency), donation.donor
+    lines = [
+        _(
+            "%(amount)s of the gift of %(total)s from %(donor)s is refunded.",
+            amount=amount,
+            total=money(donation.amount_cents, donation.currency),
+            donor=donor.display_name,
+        ),
+        _(
+            "Stripe sends the money back to the card; until Stripe confirms, the gift shows "
+            "“refund requested, waiting for Stripe”."
+        )
+        if donation.method == Method.CARD
+        else _("The refund is recorded now: give the money back to the donor yourself."),
+        _(
+            "If the gift has a receipt, it is voided and a new one is issued for what remains, "
+            "mailed to %(email)s.",
+            email=donor.email,
+        ),
+        _("This cannot be undone."),
+    ]
+    return confirm_step.ask(
+        _("Refund %(amount)s?", amount=amount),
+        lines,
+        _("Yes, refund %(amount)s", amount=amount),
+        url_for(".donation", donation_id=donation.id),
+    )
+
+
 @bp.post("/donations/<int:donation_id>/confirm")
 @roles_required(Role.TREASURER)
 def confirm(donation_id: int):
     found = db.get_or_404(Donation, donation_id)
     form = ConfirmTransferForm()
+    if form.validate_on_submit() and not confirm_step.confirmed():
+        return _confirm_transfer_question(found, form.received_on.data)
     if form.validate_on_submit():
         try:
             treasury.confirm_transfer(found.id, form.received_on.data, current_user)
@@ -198,6 +259,8 @@ def save_trace(donation_id: int):
 def refund(donation_id: int):
     found = db.get_or_404(Donation, donation_id)
     form = RefundForm()
+    if form.validate_on_submit() and not confirm_step.confirmed():
+        return _refund_question(found, form.amount.cents)
     if form.validate_on_submit():
         try:
             treasury.refund(found.id, form.amount.cents, form.reason.data, current_user)

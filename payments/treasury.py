@@ -21,7 +21,7 @@ from legami.timeutil import ROME, today_rome
 from legami.validation import Invalid
 from payments import signals, stripe_gateway, totals, transitions
 from payments.labels import OFFLINE_METHODS
-from payments.models import Donation, Method, Refund, Status
+from payments.models import Donation, Method, Refund, RefundStatus, Status
 
 
 def confirm_transfer(
@@ -145,9 +145,11 @@ def refund(donation_id: int, amount_cents: int, reason: str, user: User | None) 
         raise Invalid({"amount": _l("Only a received gift can be refunded.")})
     if amount_cents <= 0 or amount_cents > refundable:
         raise Invalid({"amount": _l("At most %(max)s can be refunded.", max=money(refundable))})
+    # A card refund is requested: pending until Stripe's events say how it went.
     row = Refund(
         donation=donation,
         amount_cents=amount_cents,
+        status=RefundStatus.PENDING if donation.method == Method.CARD else RefundStatus.SUCCEEDED,
         reason=reason,
         created_by_id=user.id if user else None,
     )

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app) -> None:
     from donors.portal import add_portal_section
-    from legami.access import add_menu
+    from legami.access import add_home, add_menu
     from legami.models import Role
     from legami.scheduler import add_job
     from receipts import (
@@ -15,6 +15,7 @@ def init_app(app) -> None:
         archive_views,
         cli,
         export_views,
+        home,
         issuing,
         labels,
         pdf,
@@ -37,8 +38,19 @@ def init_app(app) -> None:
     add_job(app, "receipts.issue_due", issuing.issue_due, seconds=10)
     add_job(app, "receipts.render_due", pdf.render_due, seconds=30)
     add_job(app, "receipts.check_archive", archive.check_all, seconds=24 * 3600)
-    add_menu(app, _l("Receipts"), "receipts_staff.receipts", Role.TREASURER, Role.STAFF)
-    add_menu(app, _l("Annual receipts"), "receipts_annual.annual_receipts", Role.TREASURER)
-    add_menu(app, _l("Receipt exports"), "receipts_exports.index", Role.TREASURER)
-    add_menu(app, _l("Receipt settings"), "receipts_settings.index", Role.TREASURER)
-    add_menu(app, _l("Receipt archive"), "receipts_archive.index", Role.TREASURER)
+    add_home(app, "receipts/staff/home.html", home.panel, Role.TREASURER, order=20)
+    add_menu(
+        app, _l("Receipts"), "receipts_staff.receipts", Role.TREASURER, Role.STAFF, group="treasury"
+    )
+    add_menu(
+        app,
+        _l("Annual receipts"),
+        "receipts_annual.annual_receipts",
+        Role.TREASURER,
+        group="treasury",
+    )
+    add_menu(app, _l("Receipt exports"), "receipts_exports.index", Role.TREASURER, group="treasury")
+    add_menu(
+        app, _l("Receipt settings"), "receipts_settings.index", Role.TREASURER, group="treasury"
+    )
+    add_menu(app, _l("Receipt archive"), "receipts_archive.index", Role.TREASURER, group="treasury")

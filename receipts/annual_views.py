@@ -1,4 +1,5 @@
-"""The treasurer's annual receipts page: choose a year, start, follow the progress.
+"""The treasurer's annual receipts page: choose a year, start, follow the progress; the same
+runs and progress page issue the reconciliation's missing per-gift receipts (`kind`).
 
 A run is a background thread with its own app context (its PDFs rendered by worker
 processes, see receipts.annual). Its progress lives in `JOBS`, an in-memory registry of
@@ -22,7 +23,7 @@ from legami.access import roles_required
 from legami.extensions import db
 from legami.models import Organisation, Role
 from legami.timeutil import today_rome
-from receipts import annual
+from receipts import annual, exports
 
 bp = Blueprint("receipts_annual", __name__, url_prefix="/staff/receipts/annual")
 
@@ -31,6 +32,8 @@ bp = Blueprint("receipts_annual", __name__, url_prefix="/staff/receipts/annual")
 class Job:
     year: int
     organisation_id: int | None
+    # "annual": the annual receipts; or a reason of exports.ISSUABLE: those gifts' receipts.
+    kind: str = "annual"
     status: str = "running"  # running, done, failed
     done: int = 0
     total: int = 0
@@ -70,11 +73,17 @@ def _run(app, job_id: str) -> None:
 
     with app.app_context():
         try:
+            if job.kind != "annual":
+                job.issued = exports.issue_missing(
+                    job.year, job.organisation_id, job.kind, progress
+                )
+                job.status = "done"
+                return
             outcome = annual.issue_annual(
                 job.year, job.organisation_id, os.cpu_count() or 1, progress
             )
         except Exception:
-            app.logger.exception("annual receipts %s failed", job.year)
+            app.logger.exception("%s receipts %s failed", job.kind, job.year)
             job.status = "failed"
         else:
             job.issued, job.rendered, job.skipped = (
@@ -85,11 +94,11 @@ def _run(app, job_id: str) -> None:
             job.status = "done"
 
 
-def start(app, year: int, organisation_id: int | None) -> str:
+def start(app, year: int, organisation_id: int | None, kind: str = "annual") -> str:
     """Start a run in a background thread; returns its job id."""
     job_id = uuid.uuid4().hex
-    JOBS[job_id] = Job(year=year, organisation_id=organisation_id)
-    thread = threading.Thread(target=_run, args=(app, job_id), name=f"annual-receipts-{year}")
+    JOBS[job_id] = Job(year=year, organisation_id=organisation_id, kind=kind)
+    thread = threading.Thread(target=_run, args=(app, job_id), name=f"{kind}-receipts-{year}")
     THREADS[job_id] = thread
     thread.start()
     return job_id

@@ -7,6 +7,7 @@ from datetime import date
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -21,13 +22,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from campaigns.models import Campaign
-from legami import params
+from legami import audit, params
 from legami.access import roles_required
 from legami.csv_export import XLSX_TYPE, write_xlsx
 from legami.extensions import db
 from legami.models import Organisation, Role
 from legami.timeutil import today_rome
-from receipts import exports
+from receipts import annual_views, exports
 
 bp = Blueprint("receipts_exports", __name__, url_prefix="/staff/receipts/exports")
 
@@ -138,6 +139,7 @@ def reconciliation():
         organisation_id=organisation_id,
         organisations=db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
         totals=exports.reconciliation(year, organisation_id),
+        issuable=exports.ISSUABLE,
     )
 
 
@@ -146,16 +148,46 @@ def reconciliation():
 def below_threshold():
     """The gifts of the reconciliation's "below the threshold" line, each with a button to
     issue its receipt."""
+    return unreceipted("below_threshold")
+
+
+@bp.get("/reconciliation/without-receipt/<any(due, annual_policy, not_deductible, missing):reason>")
+@roles_required(Role.TREASURER)
+def unreceipted(reason: str):
+    """The gifts of one line of the reconciliation's "without a valid receipt" table."""
     year, organisation_id = _year(), _id("organisation")
     page = db.paginate(
-        exports.below_threshold(year, organisation_id), per_page=PAGE_SIZE, error_out=False
+        exports.unreceipted_gifts(year, organisation_id, reason),
+        per_page=PAGE_SIZE,
+        error_out=False,
     )
     return render_template(
         "receipts/staff/below_threshold.html",
         year=year,
         organisation_id=organisation_id,
+        reason=reason,
+        issuable=reason in exports.ISSUABLE,
         page=page,
     )
+
+
+@bp.post("/reconciliation/without-receipt/<any(not_deductible, missing):reason>/issue")
+@roles_required(Role.TREASURER)
+def issue_missing(reason: str):
+    """Issue the receipts of one line in a background run; its page shows the progress."""
+    year = params.arg("year", params.YEAR, today_rome().year, args=request.form)
+    organisation_id = params.arg("organisation", params.ID, args=request.form)
+    audit.record(
+        current_user,
+        "receipts.issue_missing",
+        "receipts",
+        year=year,
+        organisation=organisation_id,
+        reason=reason,
+    )
+    db.session.commit()
+    job_id = annual_views.start(current_app._get_current_object(), year, organisation_id, reason)
+    return redirect(url_for("receipts_annual.job", job_id=job_id))
 
 
 @bp.get("/precompilata.csv")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import IO
 
+from flask import current_app
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased, joinedload
 from stdnum.it import codicefiscale
@@ -40,7 +41,8 @@ from legami.money import cents_to_decimal
 from legami.timeutil import ROME
 from payments.methods import TRACEABLE
 from payments.models import Donation, Refund, Status
-from receipts import content, pdf
+from receipts import content, issuing, pdf
+from receipts import signals as receipt_signals
 from receipts.models import (
     Kind,
     Policy,
@@ -290,8 +292,10 @@ def ledger_csv(scope: Scope) -> Iterator[str]:
 
 @dataclass(frozen=True)
 class Line:
-    """One method's or campaign's totals: from valid receipts and from the donations."""
+    """One method's or campaign's totals: from valid receipts and from the donations.
+    `key` is what the donations list filters on (the method, the campaign's id)."""
 
+    key: str | int
     label: str
     receipted_cents: int
     donations_cents: int
@@ -321,10 +325,12 @@ def _in_year(year: int):
     )
 
 
-def _gifts(year: int, organisation_id: int | None):
+def _gifts(year: int, organisation_id: int | None, since: date | None = None):
     conditions = [GIFT, _in_year(year)]
     if organisation_id:
         conditions.append(Donation.organisation_id == organisation_id)
+    if since:
+        conditions.append(Donation.received_on >= since)
     return and_(*conditions)
 
 
@@ -348,8 +354,9 @@ def reconciliation(year: int, organisation_id: int | None) -> dict:
     from the donations (net of refunds) and from their valid receipts."""
     covered = _covered()
 
-    def lines(label_column, *join) -> list[Line]:
+    def lines(key_column, label_column, *join) -> list[Line]:
         stmt = select(
+            key_column,
             label_column,
             func.coalesce(func.sum(covered.c.cents), 0),
             func.sum(NET),
@@ -359,58 +366,114 @@ def reconciliation(year: int, organisation_id: int | None) -> dict:
         for target, on in join:
             stmt = stmt.join(target, on)
         rows = db.session.execute(
-            stmt.where(_gifts(year, organisation_id)).group_by(label_column).order_by(label_column)
+            stmt.where(_gifts(year, organisation_id))
+            .group_by(key_column, label_column)
+            .order_by(label_column, key_column)
         )
-        return [Line(str(label), int(r), int(d), g, n) for label, r, d, g, n in rows]
+        return [Line(key, str(label), int(r), int(d), g, n) for key, label, r, d, g, n in rows]
 
     return {
-        "methods": lines(Donation.method),
-        "campaigns": lines(Campaign.title, (Campaign, Campaign.id == Donation.campaign_id)),
+        "methods": lines(Donation.method, Donation.method),
+        "campaigns": lines(
+            Campaign.id, Campaign.title, (Campaign, Campaign.id == Donation.campaign_id)
+        ),
         "unreceipted": unreceipted(year, organisation_id),
     }
 
 
+# Why a gift has no valid receipt, in the order they are tested; the last two are gifts that
+# should have one: the tax-deductible ones apart from cash and other untraceable means.
+REASONS = ("due", "annual_policy", "below_threshold", "not_deductible", "missing")
+# The reasons whose receipts the treasurer issues in one run (issue_missing).
+ISSUABLE = ("not_deductible", "missing")
+
+
 def _reason():
-    """Why a gift has no valid receipt; the first that applies."""
+    """Why a gift has no valid receipt; the first that applies (REASONS)."""
     policy = func.coalesce(ReceiptSettings.policy, Policy.PER_GIFT.value)
     return case(
         (ReceiptDue.donation_id.is_not(None), "due"),
         (policy == Policy.ANNUAL.value, "annual_policy"),
         (func.coalesce(ReceiptSettings.threshold_cents, 0) > NET, "below_threshold"),
+        (Donation.deductible.is_(False), "not_deductible"),
         else_="missing",
     )
 
 
-def _without_receipt(stmt, year: int, organisation_id: int | None):
-    covered = _covered()
+def _without_receipt(stmt, year: int, organisation_id: int | None, since: date | None = None):
+    # NOT EXISTS, looked up gift by gift through the receipt_gifts index: the valid receipts
+    # of all years are never grouped to find the few gifts without one.
+    covered = (
+        select(ReceiptGift.donation_id)
+        .join(Receipt, Receipt.id == ReceiptGift.receipt_id)
+        .where(
+            ReceiptGift.donation_id == Donation.id,
+            Receipt.status == ReceiptStatus.ISSUED,
+            Receipt.kind != Kind.SUMMARY,
+        )
+        .exists()
+    )
     return (
-        stmt.outerjoin(covered, covered.c.donation_id == Donation.id)
-        .outerjoin(ReceiptSettings, ReceiptSettings.organisation_id == Donation.organisation_id)
+        stmt.outerjoin(ReceiptSettings, ReceiptSettings.organisation_id == Donation.organisation_id)
         .outerjoin(ReceiptDue, ReceiptDue.donation_id == Donation.id)
-        .where(_gifts(year, organisation_id), covered.c.donation_id.is_(None))
+        .where(_gifts(year, organisation_id, since), ~covered)
     )
 
 
-def unreceipted(year: int, organisation_id: int | None) -> list[Unreceipted]:
+def unreceipted(
+    year: int, organisation_id: int | None, since: date | None = None
+) -> list[Unreceipted]:
+    """The year's gifts (received from `since` on, when given) without a valid receipt,
+    counted by reason in the order of REASONS."""
     reason = _reason()
     rows = db.session.execute(
         _without_receipt(
-            select(reason, func.count(Donation.id), func.sum(NET)), year, organisation_id
-        )
-        .group_by(reason)
-        .order_by(reason)
+            select(reason, func.count(Donation.id), func.sum(NET)), year, organisation_id, since
+        ).group_by(reason)
     )
-    return [Unreceipted(r, n, int(c)) for r, n, c in rows]
+    found = [Unreceipted(r, n, int(c)) for r, n, c in rows]
+    return sorted(found, key=lambda row: REASONS.index(row.reason))
 
 
-def below_threshold(year: int, organisation_id: int | None):
-    """The year's gifts without a receipt because they are below the threshold (the
-    reconciliation's "below_threshold" line, gift by gift), for the treasurer to issue one."""
+def unreceipted_gifts(year: int, organisation_id: int | None, reason: str):
+    """The year's gifts without a receipt for `reason` (one line of the reconciliation,
+    gift by gift), oldest first."""
     return (
         _without_receipt(select(Donation), year, organisation_id)
-        .where(_reason() == "below_threshold")
+        .where(_reason() == reason)
         .order_by(Donation.received_on, Donation.id)
     )
+
+
+def issue_missing(
+    year: int,
+    organisation_id: int | None,
+    reason: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Issue the receipts of the year's gifts that lack one for `reason` (one of ISSUABLE),
+    one committed transaction per BATCH gifts, each mailed to its donor (the thank-you went
+    out without it); returns how many were issued. Re-running issues only what is still
+    missing: a gift that has a receipt meanwhile is skipped, never receipted twice."""
+    if reason not in ISSUABLE:
+        raise ValueError(f"receipts are not issued in bulk for {reason!r}")
+    ids = db.session.scalars(
+        unreceipted_gifts(year, organisation_id, reason).with_only_columns(Donation.id)
+    ).all()
+    app = current_app._get_current_object()
+    issued = 0
+    for start in range(0, len(ids), BATCH):
+        for donation_id in ids[start : start + BATCH]:
+            if issuing.current_receipt(donation_id) is not None:
+                continue
+            receipt = issuing.issue_for_gift(donation_id)
+            if receipt is not None:
+                issued += 1
+                receipt_signals.receipt_send_requested.send(app, receipt_id=receipt.id)
+        db.session.commit()
+        if progress:
+            progress(min(start + BATCH, len(ids)), len(ids))
+    return issued
 
 
 def _person_gifts(organisation_id: int):

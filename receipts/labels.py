@@ -15,6 +15,19 @@ DELIVERY = {
     Delivery.AFTER: _l("In a mail of its own after the thank-you"),
 }
 
+# Why a gift has no valid receipt (receipts.exports.REASONS).
+UNRECEIPTED = {
+    "due": _l("Waiting to be issued (a few minutes)"),
+    "annual_policy": _l("Annual receipts only: the annual receipt is not issued yet"),
+    "below_threshold": _l("Below the organisation's threshold (a receipt only if asked)"),
+    "not_deductible": _l("Cash and other untraceable gifts (not tax-deductible) without a receipt"),
+    "missing": _l("Tax-deductible gifts without a receipt"),
+}
+
 
 def init_app(app) -> None:
-    app.jinja_env.globals.update(receipt_status_label=STATUS.get, receipt_policy_label=POLICY.get)
+    app.jinja_env.globals.update(
+        receipt_status_label=STATUS.get,
+        receipt_policy_label=POLICY.get,
+        unreceipted_label=UNRECEIPTED.get,
+    )

@@ -552,4 +552,4 @@ def test_anonymous_goes_to_login_and_treasurer_reads_but_does_not_write(client, 
 def test_staff_menu_has_donors(client, login):
     login("staff")
     page = client.get("/staff/donors")
-    assert 'href="/staff/donors">' in page.text
+    assert 'href="/staff/donors" aria-current="page">' in page.text

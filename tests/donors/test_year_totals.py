@@ -62,7 +62,10 @@ def test_webhook_refunds_transfer_offline_gift_and_merge_keep_the_years_exact(
     assert _check() == {(maria, year): (1, 5000)}
 
     login("treasurer")
-    client.post(f"/staff/donations/{donation.id}/refund", data={"amount": "20", "reason": "x"})
+    client.post(
+        f"/staff/donations/{donation.id}/refund",
+        data={"amount": "20", "reason": "x", "confirmed": "1"},
+    )
     charge = stripe_gateway.client().v1.charges.retrieve(donation.stripe_charge_id).to_dict()
     deliver(client, event("charge.refunded", charge))
     assert _check() == {(maria, year): (1, 3000)}
@@ -72,7 +75,10 @@ def test_webhook_refunds_transfer_offline_gift_and_merge_keep_the_years_exact(
     second = db.session.scalars(select(Donation).order_by(Donation.id.desc())).first()
     deliver(client, event("payment_intent.succeeded", _pay(second.stripe_payment_intent_id)))
     assert _check() == {(maria, year): (2, 5000)}
-    client.post(f"/staff/donations/{second.id}/refund", data={"amount": "20", "reason": "x"})
+    client.post(
+        f"/staff/donations/{second.id}/refund",
+        data={"amount": "20", "reason": "x", "confirmed": "1"},
+    )
     charge = stripe_gateway.client().v1.charges.retrieve(second.stripe_charge_id).to_dict()
     deliver(client, event("charge.refunded", charge))
     assert db.session.get(Donation, second.id).status == Status.REFUNDED

@@ -105,7 +105,8 @@ def test_the_refund_form(client, login, campaign, typed, message):
     assert _offline(client, campaign, "50").status_code == 302
     gift = db.session.scalar(select(Donation))
     response = client.post(
-        f"/staff/donations/{gift.id}/refund", data={"amount": typed, "reason": "prova"}
+        f"/staff/donations/{gift.id}/refund",
+        data={"amount": typed, "reason": "prova", "confirmed": "1"},
     )
     _shown(response, message)
     assert _count(Refund) == 0

@@ -72,7 +72,8 @@ def test_treasurer_confirms_by_hand_once(app, client, login, campaign):
     donation = _pledge(client, campaign)
     user = login("treasurer")
     response = client.post(
-        f"/staff/donations/{donation.id}/confirm", data={"received_on": "2026-11-20"}
+        f"/staff/donations/{donation.id}/confirm",
+        data={"received_on": "2026-11-20", "confirmed": "1"},
     )
     assert response.status_code == 302
     donation = db.session.get(Donation, donation.id)
@@ -80,7 +81,10 @@ def test_treasurer_confirms_by_hand_once(app, client, login, campaign):
     assert db.session.get(Campaign, campaign.id).raised_cents == 5000
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "donation.confirm"))
     assert entry.user_id == user.id and entry.detail["amount_cents"] == 5000
-    client.post(f"/staff/donations/{donation.id}/confirm", data={"received_on": "2026-11-21"})
+    client.post(
+        f"/staff/donations/{donation.id}/confirm",
+        data={"received_on": "2026-11-21", "confirmed": "1"},
+    )
     assert db.session.get(Donation, donation.id).received_on == date(2026, 11, 20)
     assert db.session.get(Campaign, campaign.id).gift_count == 1
 

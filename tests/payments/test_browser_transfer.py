@@ -95,8 +95,14 @@ def test_transfer_pledge_confirmed_by_treasurer(live_server, browser, page, tmp_
 
         confirm = staff.locator(f'form[action="/staff/donations/{donation.id}/confirm"]')
         confirm.locator("#received_on").fill(today_rome().isoformat())
-        with staff.expect_navigation() as navigation:
+        with staff.expect_navigation():
             confirm.locator("button[type=submit]").click()
+        # The confirmation step says what happens, then posts again.
+        assert staff.locator(".consequences li").count() == 3
+        with staff.expect_navigation() as navigation:
+            staff.locator("form input[name=confirmed]").locator("..").locator(
+                "button[type=submit]"
+            ).click()
         assert navigation.value.status == 200, staff.content()
         assert staff.url == f"{base}/staff/donations/{donation.id}"
         assert staff.locator(f'form[action="/staff/donations/{donation.id}/confirm"]').count() == 0

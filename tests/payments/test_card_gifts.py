@@ -164,7 +164,8 @@ def test_partial_then_full_refund_through_stripe(stripe_app, client, login, camp
     deliver(client, event("payment_intent.succeeded", intent))
     login("treasurer")
     answer = client.post(
-        f"/staff/donations/{donation.id}/refund", data={"amount": "20", "reason": "Doppio"}
+        f"/staff/donations/{donation.id}/refund",
+        data={"amount": "20", "reason": "Doppio", "confirmed": "1"},
     )
     assert answer.status_code == 302
     charge = stripe_gateway.client().v1.charges.retrieve(donation.stripe_charge_id).to_dict()
@@ -176,10 +177,14 @@ def test_partial_then_full_refund_through_stripe(stripe_app, client, login, camp
     assert (donation.status, donation.refunded_cents) == ("succeeded", 2000)
     assert db.session.get(Campaign, campaign.id).raised_cents == 3000
     too_much = client.post(
-        f"/staff/donations/{donation.id}/refund", data={"amount": "31", "reason": "x"}
+        f"/staff/donations/{donation.id}/refund",
+        data={"amount": "31", "reason": "x", "confirmed": "1"},
     )
     assert too_much.status_code == 422
-    client.post(f"/staff/donations/{donation.id}/refund", data={"amount": "30", "reason": "x"})
+    client.post(
+        f"/staff/donations/{donation.id}/refund",
+        data={"amount": "30", "reason": "x", "confirmed": "1"},
+    )
     charge = stripe_gateway.client().v1.charges.retrieve(donation.stripe_charge_id).to_dict()
     deliver(client, event("charge.refunded", charge))
     donation = db.session.get(Donation, donation.id)

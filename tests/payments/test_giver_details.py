@@ -70,7 +70,8 @@ def _give(client, campaign, **typed) -> Donation:
 
 def _confirm(client, donation: Donation):
     answer = client.post(
-        f"/staff/donations/{donation.id}/confirm", data={"received_on": "2026-11-20"}
+        f"/staff/donations/{donation.id}/confirm",
+        data={"received_on": "2026-11-20", "confirmed": "1"},
     )
     assert answer.status_code == 302
 

@@ -130,7 +130,10 @@ def test_donor_wall_names_only_who_allowed_it(client, login):
             data["show_name"] = show
         client.post(f"/campagne/{campaign.slug}/dona", data=data)
     for donation in db.session.scalars(select(Donation)):
-        client.post(f"/staff/donations/{donation.id}/confirm", data={"received_on": "2026-11-20"})
+        client.post(
+            f"/staff/donations/{donation.id}/confirm",
+            data={"received_on": "2026-11-20", "confirmed": "1"},
+        )
     page = client.get(f"/campagne/{campaign.slug}?lang=it").text
     wall = page.split('class="wall"', 1)[1].split("</ul>", 1)[0]
     assert "Giulia Verdi" in wall and "30\xa0€" in wall and "Per la nonna" in wall
