@@ -40,6 +40,7 @@ def campaign_json(c: Campaign, detail: bool = False) -> dict:
         "currency": c.currency,
         "goal_cents": c.goal_cents,
         "raised_cents": c.raised_cents,
+        "matched_cents": c.matched_cents,
         "gift_count": c.gift_count,
         "starts_on": c.starts_on.isoformat(),
         "ends_on": c.ends_on.isoformat(),
@@ -300,7 +301,15 @@ PATHS = {
 SCHEMAS = {
     "Campaign": {
         "type": "object",
-        "required": ["slug", "title", "status", "goal_cents", "raised_cents", "currency"],
+        "required": [
+            "slug",
+            "title",
+            "status",
+            "goal_cents",
+            "raised_cents",
+            "matched_cents",
+            "currency",
+        ],
         "properties": {
             "slug": {"type": "string"},
             "title": {"type": "string"},
@@ -315,7 +324,11 @@ SCHEMAS = {
             },
             "currency": {"type": "string"},
             "goal_cents": {"type": "integer"},
-            "raised_cents": {"type": "integer"},
+            "raised_cents": {"type": "integer", "description": "donors' gifts, net of refunds"},
+            "matched_cents": {
+                "type": "integer",
+                "description": "matchers' pledges for those gifts (raddoppio), not in raised",
+            },
             "gift_count": {"type": "integer"},
             "starts_on": {"type": "string", "format": "date"},
             "ends_on": {"type": "string", "format": "date"},

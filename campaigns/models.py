@@ -241,11 +241,20 @@ class CampaignTotal(db.Model):
     slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     raised_cents: Mapped[int] = mapped_column(default=0)
     gift_count: Mapped[int] = mapped_column(default=0)
+    # Matchers' pledges for the gifts of this slot (payments.matching): shown beside the
+    # raised figure ("X raised + Y matched"), never part of it.
+    matched_cents: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 # Loaded with every campaign in the same SELECT: the sum of its slots.
 Campaign.raised_cents = column_property(
     select(func.coalesce(func.sum(CampaignTotal.raised_cents), 0))
+    .where(CampaignTotal.campaign_id == Campaign.id)
+    .correlate_except(CampaignTotal)
+    .scalar_subquery()
+)
+Campaign.matched_cents = column_property(
+    select(func.coalesce(func.sum(CampaignTotal.matched_cents), 0))
     .where(CampaignTotal.campaign_id == Campaign.id)
     .correlate_except(CampaignTotal)
     .scalar_subquery()

@@ -9,6 +9,8 @@ from legami.timeutil import today_rome
 @dataclass(frozen=True)
 class Progress:
     raised_cents: int
+    # Matchers' pledges ("raddoppio"), shown beside the raised figure and never inside it.
+    matched_cents: int
     goal_cents: int
     gifts: int
     percent: int
@@ -30,9 +32,11 @@ def progress(campaign: Campaign) -> Progress:
         days_left = max((campaign.ends_on - today).days + 1, 0)
     return Progress(
         raised_cents=campaign.raised_cents,
+        matched_cents=campaign.matched_cents,
         goal_cents=campaign.goal_cents,
         gifts=campaign.gift_count,
-        percent=campaign.raised_cents * 100 // campaign.goal_cents,
+        # Towards the goal count both: the matchers' pledges are money coming to it.
+        percent=(campaign.raised_cents + campaign.matched_cents) * 100 // campaign.goal_cents,
         days_left=days_left,
         starts_in=starts_in,
     )

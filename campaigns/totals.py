@@ -1,4 +1,4 @@
-"""Moving a campaign's raised figure: an atomic add in SQL to one of its total slots."""
+"""Moving a campaign's raised and matched figures: atomic adds in SQL to its total slots."""
 
 from functools import cache
 
@@ -43,4 +43,30 @@ def add(campaign_id: int, key: int, cents: int, gifts: int) -> None:
             "b_cents": cents,
             "b_gifts": gifts,
         },
+    )
+
+
+@cache
+def _add_matched_statement(dialect: str):
+    statement = upsert_insert(CampaignTotal).values(
+        campaign_id=bindparam("b_campaign"),
+        slot=bindparam("b_slot"),
+        raised_cents=0,
+        gift_count=0,
+        matched_cents=bindparam("b_cents"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["campaign_id", "slot"],
+        set_={"matched_cents": CampaignTotal.matched_cents + statement.excluded.matched_cents},
+    )
+
+
+def add_matched(campaign_id: int, key: int, cents: int) -> None:
+    """Add to the campaign's matched figure (matchers' pledges) as `add` adds to raised:
+    computed by the database under the slot's row lock, in the caller's transaction."""
+    if not cents:
+        return
+    db.session.connection().execute(
+        _add_matched_statement(db.engine.dialect.name),
+        {"b_campaign": campaign_id, "b_slot": key % TOTAL_SLOTS, "b_cents": cents},
     )

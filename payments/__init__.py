@@ -15,6 +15,7 @@ def init_app(app) -> None:
         giver_details,
         home,
         labels,
+        matching_views,
         portal,
         staff,
         views,
@@ -23,6 +24,7 @@ def init_app(app) -> None:
 
     labels.init_app(app)
     giver_details.connect_signals(app)
+    matching_views.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(portal.bp)
