@@ -634,7 +634,12 @@ def draft_preview(draft, language: str, first_name: str, email: str) -> str:
         from_email=draft.from_email or "",
         track_engagement=False,
         versions=[
-            NewsletterVersion(language=code, subject=v.subject, preheader=v.preheader, body=v.body)
+            NewsletterVersion(
+                language=code,
+                subject=v.subject,
+                preheader=v.preheader,
+                body=(v.body or "").replace("\r\n", "\n"),  # as a saved draft's
+            )
             for code, v in draft.versions.items()
             if code == "it" or (v.subject or v.body)
         ],
