@@ -26,6 +26,7 @@ from sqlalchemy import Row, func, select
 from donors.import_presets import TARGETS
 from donors.import_rows import DONOR_FIELDS, Parsed
 from donors.models import (
+    DERIVED_KEYS,
     ConsentAction,
     ConsentEvent,
     ConsentPurpose,
@@ -88,7 +89,7 @@ UNKNOWN_TIME = _l("date unknown")
 class Lookup:
     """What the database knows about one batch's addresses, fetched in a few queries.
     Donors are plain rows (id, email, erased_at, newsletter_consent, notes and the fields
-    a row can set), not ORM objects."""
+    a row can set, and their derived keys), not ORM objects."""
 
     donors: dict[str, Row]
     tags: dict[int, list[str]]
@@ -104,7 +105,7 @@ class Lookup:
             Donor.erased_at,
             Donor.newsletter_consent,
             Donor.notes,
-            *(getattr(Donor, name) for name in DONOR_FIELDS),
+            *(getattr(Donor, name) for name in (*DONOR_FIELDS, *DERIVED_KEYS)),
         ]
         donors = {
             row.email: row

@@ -120,35 +120,32 @@ def _insert_donors(plans: list[Plan], context: Context, now: datetime) -> dict[s
 
 
 def _update_donors(plans: list[Plan], context: Context, now: datetime) -> list[dict]:
-    """Changed fields and notes, one executemany; returns the history rows to add."""
-    records, changes = [], []
+    """Set only what changed (the fields, the notes, the keys they feed): one executemany
+    per set of changed columns; returns the history rows to add."""
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    changes = []
     for plan in plans:
         donor = plan.donor
         if not plan.values and not plan.note:
             continue
-        values = {name: getattr(donor, name) for name in DONOR_FIELDS} | plan.values
-        notes = f"{donor.notes}\n\n{plan.note}".strip() if plan.note else donor.notes
-        records.append(
-            {
-                **values,
-                **_key_values(values, donor.email),
-                "notes": notes,
-                "updated_at": now,
-                "donor_id": donor.id,
-            }
-        )
         changed = {name: (getattr(donor, name), new) for name, new in plan.values.items()}
         if plan.note:
-            changed["notes"] = (donor.notes, notes)
+            changed["notes"] = (donor.notes, f"{donor.notes}\n\n{plan.note}".strip())
+        values = {name: getattr(donor, name) for name in DONOR_FIELDS} | plan.values
+        keys = _key_values(values, donor.email)
+        record = {name: new for name, (_, new) in changed.items()}
+        record |= {key: value for key, value in keys.items() if value != getattr(donor, key)}
+        groups.setdefault(tuple(sorted(record)), []).append(
+            {**record, "updated_at": now, "donor_id": donor.id}
+        )
         changes += [
             _change(donor.id, name, old, new, context, now) for name, (old, new) in changed.items()
         ]
-    if records:
-        columns = [name for name in records[0] if name != "donor_id"]
+    for columns, records in groups.items():
         db.session.execute(
             update(donors_table)
             .where(donors_table.c.id == bindparam("donor_id"))
-            .values({name: bindparam(name) for name in columns}),
+            .values({name: bindparam(name) for name in (*columns, "updated_at")}),
             records,
             execution_options={"synchronize_session": False},
         )

@@ -196,6 +196,8 @@ KEYED_FIELDS = (
     "country",
 )
 
+DERIVED_KEYS = ("name_key", "swapped_name_key", "town_key", "mailbox_key", "phone_key")
+
 
 def derived_keys(values: dict) -> dict[str, str]:
     """The key columns of a donor with these values (missing ones take the defaults): what

@@ -9,7 +9,7 @@ Create Date: 2026-12-05 17:30:00
 from alembic import op
 import sqlalchemy as sa
 
-from donors.models import KEYED_FIELDS, derived_keys
+from donors.models import DERIVED_KEYS, KEYED_FIELDS, derived_keys
 
 
 # revision identifiers, used by Alembic.
@@ -18,18 +18,17 @@ down_revision = '0008'
 branch_labels = None
 depends_on = None
 
-KEYS = ('name_key', 'swapped_name_key', 'town_key', 'mailbox_key', 'phone_key')
 CHUNK = 2000
 
 
 def _fill_keys():
     """Every existing donor's keys, as the model's event computes them."""
     connection = op.get_bind()
-    donors = sa.table('donors', sa.column('id'), *(sa.column(f) for f in (*KEYED_FIELDS, *KEYS)))
+    donors = sa.table('donors', sa.column('id'), *(sa.column(f) for f in (*KEYED_FIELDS, *DERIVED_KEYS)))
     change = (
         sa.update(donors)
         .where(donors.c.id == sa.bindparam('donor_id'))
-        .values({key: sa.bindparam(key) for key in KEYS})
+        .values({key: sa.bindparam(key) for key in DERIVED_KEYS})
     )
     last = 0
     while True:

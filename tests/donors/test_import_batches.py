@@ -56,6 +56,12 @@ def test_statements_per_batch_do_not_grow_with_its_rows(app, monkeypatch):
     assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == 420
     changes = db.session.scalars(select(DonorChange.field)).all()
     assert sorted(set(changes)) == ["phone"] and len(changes) == 20
+    updated = db.session.scalar(select(Donor).where(Donor.email == "p20@example.it"))
+    assert (updated.phone, updated.phone_key, updated.first_name) == (
+        "0372 900020",
+        "+390372900020",
+        "Nome20",
+    )
 
 
 @pytest.mark.postgres
