@@ -1,6 +1,7 @@
-"""Receipt rendering: N receipts through Legami's path (receipts.pdf.render: snapshot ->
-template -> WeasyPrint with the shared fonts and stylesheet) beside the same HTML rendered by
-bare WeasyPrint in a loop, on one core; or, measured, real annual receipts issued and stored
+"""Receipt rendering: N receipts through Legami's path (receipts.pdf.sealed: snapshot ->
+template -> WeasyPrint as PDF/A-3b with the shared fonts and stylesheet -> PAdES seal with a
+2048-bit RSA certificate) beside the same HTML rendered by bare WeasyPrint in a loop (a plain
+render: no PDF/A, no seal), on one core; or, measured, real annual receipts issued and stored
 end to end on all cores.
 
     python bench/receipts.py                        # ratio: 200 receipts, SQLite
@@ -14,11 +15,13 @@ line is the headline.
 
 Ratio mode: the bare baseline gets the HTML Legami produced (rendered beforehand, outside the
 timing) and its own fresh default setup: one FontConfiguration and one CSS parsed from
-templates/receipts/receipt.css, the default URL fetcher, no Legami code. So the ratio charges
-Legami with what it adds per receipt: reading the snapshot, formatting, the QR code, the
-template, the local-only URL fetcher and the lock. The two take turns in rounds, so a burst
-of other load on the machine lands on both. It also prints an extrapolated 10,000-receipt
-time from one-gift receipts rendered (not stored) in a worker pool.
+templates/receipts/receipt.css, the default URL fetcher, no Legami code, a plain PDF. So the
+ratio charges Legami with what it adds per receipt: reading the snapshot, formatting, the QR
+code, the template, the local-only URL fetcher, the lock, PDF/A (XMP, output intent) and the
+seal. It is printed with the seal (the headline) and without it (PDF/A only). The three take
+turns in rounds, so a burst of other load on the machine lands on all. It also prints an
+extrapolated 10,000-receipt time from one-gift receipts rendered and sealed (not stored) in a
+worker pool.
 
 Annual mode: N donors, each with 3 to 6 succeeded gifts of last year (card, bank transfer,
 cash; some partly refunded), most to one campaign of their own, some to the other two, of
@@ -52,27 +55,63 @@ TARGET_RATIO = 0.8
 TARGET_SECONDS = 600
 # A valid personal codice fiscale, so the receipts print one as most would.
 CODICE_FISCALE = "RSSMRA85T10A562S"
+SEAL_PASSWORD = "bench"
 # Annual mode: gifts per donor, and rows per bulk INSERT.
 GIFTS_PER_DONOR = (3, 6)
 FAVOURITE = 0.75  # share of a donor's gifts to the campaign they follow
 INSERT_CHUNK = 2_000
 
 
+def _certificate() -> bytes:
+    """A self-signed 2048-bit RSA certificate and key as PKCS#12 (password SEAL_PASSWORD)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bench seal")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return pkcs12.serialize_key_and_certificates(
+        b"bench", key, cert, None, serialization.BestAvailableEncryption(SEAL_PASSWORD.encode())
+    )
+
+
 def prepare(count: int) -> list[int]:
-    """Migrate, then an organisation, a campaign and `count` donors with a succeeded gift
-    each, and their receipts issued; returns the receipt ids."""
+    """Migrate, then an organisation with a seal certificate, a campaign and `count` donors
+    with a succeeded gift each, and their receipts issued; returns the receipt ids."""
+    import io
+
     from flask_migrate import upgrade
     from sqlalchemy import select
 
     from legami import create_app
     from legami.extensions import db
-    from receipts import issuing
+    from receipts import issuing, seal
     from receipts.models import Receipt
     from tests import factories
 
     with create_app().app_context():
         upgrade()
         campaign = factories.campaign()
+        seal.save_certificate(
+            issuing.settings_for(campaign.organisation_id),
+            io.BytesIO(_certificate()),
+            SEAL_PASSWORD,
+            None,
+        )
+        db.session.commit()
         for i in range(count):
             donor = factories.donor(codice_fiscale=CODICE_FISCALE)
             gift = factories.donation(donor=donor, campaign=campaign, amount_cents=2_000 + 37 * i)
@@ -85,8 +124,9 @@ def prepare(count: int) -> list[int]:
     return list(ids)
 
 
-def one_core(ids: list[int]) -> tuple[float, float]:
-    """Receipts per second through Legami's path and through bare WeasyPrint."""
+def one_core(ids: list[int]) -> tuple[float, float, float]:
+    """Receipts per second through Legami's path, sealed and not, and through bare
+    WeasyPrint (a plain render of the same HTML)."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -110,20 +150,28 @@ def one_core(ids: list[int]) -> tuple[float, float]:
             )
 
         for _ in range(WARM_UP):
+            pdf.sealed(receipts[0])
             pdf.render(receipts[0])
             bare(pages[0])
-        legami_seconds = bare_seconds = 0.0
+        if b"/ETSI.CAdES.detached" not in pdf.sealed(receipts[0]):
+            raise SystemExit("the receipts were not sealed")
+        sealed_seconds = unsealed_seconds = bare_seconds = 0.0
         for k in range(ROUNDS):
             started = time.perf_counter()
             for receipt in receipts[k::ROUNDS]:
+                pdf.sealed(receipt)
+            sealed_seconds += time.perf_counter() - started
+            started = time.perf_counter()
+            for receipt in receipts[k::ROUNDS]:
                 pdf.render(receipt)
-            legami_seconds += time.perf_counter() - started
+            unsealed_seconds += time.perf_counter() - started
             started = time.perf_counter()
             for page in pages[k::ROUNDS]:
                 bare(page)
             bare_seconds += time.perf_counter() - started
         db.engine.dispose()
-    return len(ids) / legami_seconds, len(ids) / bare_seconds
+    count = len(ids)
+    return count / sealed_seconds, count / unsealed_seconds, count / bare_seconds
 
 
 _worker: dict = {}
@@ -145,7 +193,7 @@ def _render(receipt_id: int) -> int:
     from receipts import pdf
     from receipts.models import Receipt
 
-    data = pdf.render(db.session.get(Receipt, receipt_id))
+    data = pdf.sealed(db.session.get(Receipt, receipt_id))
     db.session.expunge_all()
     return len(data)
 
@@ -334,12 +382,17 @@ def main() -> None:
             annual_main(args.annual, workers)
             return
         ids = prepare(count)
-        legami_rate, bare_rate = one_core(ids)
+        legami_rate, unsealed_rate, bare_rate = one_core(ids)
         parallel_seconds = all_cores(ids, workers)
     parallel_rate = count / parallel_seconds
     print(f"{count} one-gift receipts, A4, SQLite; one core, {ROUNDS} alternating rounds")
-    print(f"Legami path (receipts.pdf.render): {legami_rate:7.1f} receipts/s")
-    print(f"bare WeasyPrint, same HTML:        {bare_rate:7.1f} receipts/s")
+    print(f"Legami, PDF/A-3b + seal (receipts.pdf.sealed): {legami_rate:7.1f} receipts/s")
+    print(f"Legami, PDF/A-3b, no seal (receipts.pdf.render): {unsealed_rate:7.1f} receipts/s")
+    print(f"bare WeasyPrint, same HTML, plain PDF:          {bare_rate:7.1f} receipts/s")
+    print(
+        f"receipt render vs bare WeasyPrint without the seal: {unsealed_rate / bare_rate:.2f} "
+        f"(target >= {TARGET_RATIO})"
+    )
     print(
         f"{workers} worker processes, own app each: {parallel_rate:7.1f} receipts/s "
         f"({count} in {parallel_seconds:.1f} s); 10,000 extrapolated from them"
@@ -349,7 +402,7 @@ def main() -> None:
         f"(target < {TARGET_SECONDS} s)"
     )
     print(
-        f"receipt render vs bare WeasyPrint: {legami_rate / bare_rate:.2f} "
+        f"receipt render (PDF/A-3b, sealed) vs bare WeasyPrint: {legami_rate / bare_rate:.2f} "
         f"(target >= {TARGET_RATIO})"
     )
 

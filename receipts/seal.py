@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from asn1crypto import cms
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import ECDSA
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
@@ -43,12 +44,83 @@ FOLDER = "seal"
 
 
 class FastSigner(signers.SimpleSigner):
-    """pyHanko's in-memory signer, with the private key parsed once rather than for each
-    signature (parsing an RSA key checks it, which costs more than signing)."""
+    """pyHanko's in-memory signer, made fit for thousands of receipts.
+
+    The private key is parsed once rather than for each signature (parsing an RSA key checks
+    it, which costs more than signing). And a PAdES signature without timestamp is the same
+    CMS container every time but for the document's digest and the signature value: its
+    signed attributes are the content type, the digest and the signing certificate (PAdES
+    puts no signing time there). So the container pyHanko builds once, for a marker digest,
+    is kept as a template; each document gets a copy with its digest in place of the marker
+    and the RSA signature of the resulting attributes in place of the template's (same
+    length: PKCS#1 v1.5 signatures are as long as the key). The bytes are those pyHanko
+    itself produces (tests/receipts/test_archive_seal.py compares them); anything else
+    (a timestamp, ECDSA, other attributes) goes through pyHanko's own path.
+    """
+
+    MARKER = hashlib.sha256(b"legami receipts seal template").digest()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._key = serialization.load_der_private_key(self.signing_key.dump(), None)
+        self._templates: dict[str, tuple[bytes, bytes, bytes]] = {}
+
+    async def _template(self, digest_algorithm: str) -> tuple[bytes, bytes, bytes]:
+        """(signed attributes as signed, whole container, its signature) for the marker."""
+        if digest_algorithm not in self._templates:
+            container = await super().async_sign(
+                self.MARKER, digest_algorithm, use_pades=True, is_pdf_sig=True
+            )
+            info = container["content"]["signer_infos"][0]
+            attributes = info["signed_attrs"].untag().dump()
+            whole, signature = container.dump(), info["signature"].native
+            if whole.count(self.MARKER) != 1 or attributes.count(self.MARKER) != 1:
+                raise RuntimeError("the seal template cannot be located")
+            self._templates[digest_algorithm] = (attributes, whole, signature)
+        return self._templates[digest_algorithm]
+
+    async def async_sign(
+        self,
+        data_digest: bytes,
+        digest_algorithm: str,
+        dry_run=False,
+        use_pades=False,
+        timestamper=None,
+        signed_attr_settings=None,
+        is_pdf_sig=True,
+        encap_content_info=None,
+    ):
+        settings = signed_attr_settings
+        plain = (
+            use_pades
+            and is_pdf_sig
+            and not dry_run
+            and timestamper is None
+            and encap_content_info is None
+            and len(data_digest) == len(self.MARKER)
+            and digest_algorithm == "sha256"
+            and self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+            == "rsassa_pkcs1v15"
+            and (settings is None or settings.cades_signed_attrs is None)
+            and (settings is None or settings.adobe_revinfo_attr is None)
+        )
+        if not plain:
+            return await super().async_sign(
+                data_digest,
+                digest_algorithm,
+                dry_run=dry_run,
+                use_pades=use_pades,
+                timestamper=timestamper,
+                signed_attr_settings=signed_attr_settings,
+                is_pdf_sig=is_pdf_sig,
+                encap_content_info=encap_content_info,
+            )
+        attributes, whole, template_signature = await self._template(digest_algorithm)
+        signature = self.sign_raw(attributes.replace(self.MARKER, data_digest), digest_algorithm)
+        if len(signature) != len(template_signature):
+            raise RuntimeError("the seal signature changed length")
+        der = whole.replace(self.MARKER, data_digest).replace(template_signature, signature)
+        return cms.ContentInfo.load(der)
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo

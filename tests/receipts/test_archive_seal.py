@@ -3,6 +3,8 @@ written once and read-only, checked daily against their hashes, and sealed with 
 organisation's certificate (PAdES, pyHanko), with a timestamp from a time-stamping authority
 when one is set (a real RFC 3161 server on loopback, answering with pyHanko's test TSA)."""
 
+import asyncio
+import hashlib
 import io
 import os
 import stat
@@ -22,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -238,6 +241,23 @@ def test_a_sealed_receipt_validates_against_the_certificate(webhooks, client, lo
     assert status.timestamp_validity is None  # no authority configured
     with pikepdf.open(io.BytesIO(signed)) as doc:  # still PDF/A after the seal
         assert doc.open_metadata()["pdfaid:part"] == "3"
+
+
+def test_the_templated_seal_is_the_container_pyhanko_builds():
+    data, _ = _pkcs12()
+    loaded = signers.SimpleSigner.load_pkcs12_data(data, [], passphrase=PASSWORD.encode())
+    fast = seal.FastSigner(
+        signing_cert=loaded.signing_cert,
+        signing_key=loaded.signing_key,
+        cert_registry=loaded.cert_registry,
+    )
+    for document in (b"ricevuta 1", b"ricevuta 2"):
+        digest = hashlib.sha256(document).digest()
+        mine = asyncio.run(fast.async_sign(digest, "sha256", use_pades=True))
+        pyhanko = asyncio.run(
+            signers.SimpleSigner.async_sign(fast, digest, "sha256", use_pades=True)
+        )
+        assert mine.dump() == pyhanko.dump()
 
 
 def test_the_seal_carries_the_authoritys_timestamp(webhooks, client, login, tsa):
