@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 def init_app(app) -> None:
     from donors.portal import add_portal_section
     from legami.access import add_home, add_menu
+    from legami.cli import add_demo
     from legami.models import Role
     from legami.scheduler import add_job
     from receipts import (
@@ -14,6 +15,7 @@ def init_app(app) -> None:
         archive,
         archive_views,
         cli,
+        demo,
         export_views,
         home,
         issuing,
@@ -35,6 +37,7 @@ def init_app(app) -> None:
     app.register_blueprint(archive_views.bp)
     app.cli.add_command(cli.receipts_cli)
     issuing.connect_signals(app)
+    add_demo(app, demo.load)
     add_job(app, "receipts.issue_due", issuing.issue_due, seconds=10)
     add_job(app, "receipts.render_due", pdf.render_due, seconds=30)
     add_job(app, "receipts.check_archive", archive.check_all, seconds=24 * 3600)
