@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from donors import editing, listing, segments
 from donors.models import Donor, DonorKind, Segment
+from legami import params
 from legami.api import (
     ID_SCHEMA,
     PREFIX,
@@ -166,7 +167,13 @@ def create_segment():
         )
     except Invalid as invalid:
         db.session.rollback()
-        return validation_problem(invalid.errors)
+        # Fields are paths in the body: the definition's criteria are under `definition`.
+        return validation_problem(
+            {
+                key if key in ("name", "description", "definition") else f"definition.{key}": why
+                for key, why in invalid.errors.items()
+            }
+        )
     data = segment_json(segment)
     return data, 201, {"Location": data["url"]}
 
@@ -192,6 +199,7 @@ def _body(ref: str) -> dict:
 _PAGING = [{"$ref": "#/components/parameters/page"}, {"$ref": "#/components/parameters/per_page"}]
 _TEXT = {"type": "string"}
 _IDS = {"type": "array", "items": ID_SCHEMA}
+_COUNT = {"type": "integer", "minimum": params.COUNT.low, "maximum": params.COUNT.high}
 _YEAR = {"type": "integer", "minimum": segments.MIN_YEAR, "maximum": segments.MAX_YEAR}
 _DATES = {
     "type": "object",
@@ -208,8 +216,8 @@ def _aggregate(low: str, high: str) -> dict:
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            low: {"type": "integer", "minimum": 0},
-            high: {"type": "integer", "minimum": 0},
+            low: _COUNT,
+            high: _COUNT,
             "year_from": _YEAR,
             "year_to": _YEAR,
         },

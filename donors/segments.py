@@ -37,12 +37,13 @@ from sqlalchemy.orm import selectinload
 from campaigns.models import campaign_labs, campaign_pacts
 from donors.giving_figures import GIFT
 from donors.models import Donor, DonorYearTotal, Segment, donor_tags, fold
+from legami import params
 from legami.extensions import db
 from legami.models import User
 from legami.validation import Invalid
 from payments.models import Donation, RecurringGift, RecurringStatus
 
-MIN_YEAR, MAX_YEAR = 1900, 2200
+MIN_YEAR, MAX_YEAR = params.YEAR.low, params.YEAR.high
 ID_LISTS = ("tags", "campaigns", "pacts", "labs", "organisations")
 DATE_RANGES = ("first_gift", "last_gift")
 AGGREGATES = {"total": ("min_cents", "max_cents"), "gifts": ("min", "max")}
@@ -84,7 +85,9 @@ def _parts(value, key: str, allowed: tuple[str, ...], errors: dict) -> dict | No
 
 
 def _ids(value, key: str, errors: dict) -> list[int]:
-    if not isinstance(value, list) or not all(_is_int(i) and i > 0 for i in value):
+    if not isinstance(value, list) or not all(
+        _is_int(i) and params.ID.low <= i <= params.ID.high for i in value
+    ):
         errors[key] = _l("Must be a list of ids.")
         return []
     return sorted(set(value))
@@ -125,10 +128,12 @@ def _aggregate(value, key: str, errors: dict) -> dict:
     clean = {}
     for bound in (low, high):
         if bound in parts:
-            if _is_int(parts[bound]) and parts[bound] >= 0:
+            if _is_int(parts[bound]) and 0 <= parts[bound] <= params.COUNT.high:
                 clean[bound] = parts[bound]
             else:
-                errors[f"{key}.{bound}"] = _l("Must be a whole number, zero or more.")
+                errors[f"{key}.{bound}"] = _l(
+                    "Must be a whole number from 0 to %(max)s.", max=params.COUNT.high
+                )
     for bound in ("year_from", "year_to"):
         year = _year(parts.get(bound), f"{key}.{bound}", errors)
         if year is not None:

@@ -1,16 +1,22 @@
 """The JSON API's common parts: bearer tokens, pagination, and the OpenAPI document.
 
 Each domain package adds its own blueprint under /api/v1 and its paths with `document()`.
+The document is also the check: `json_body()` validates a request's body against the schema
+its operation declares, so what the document promises (types, required fields, bounds) is
+what the API enforces, with a 422 problem naming each field before any service runs.
 """
 
+import re
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
+from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
 from legami import params
 from legami.extensions import csrf, db
 from legami.models import ApiToken, Role
+from legami.problems import validation_problem
 from legami.timeutil import now_utc
 
 PREFIX = "/api/v1"
@@ -118,15 +124,62 @@ def document(app, paths: dict, schemas: dict) -> None:
     parts["schemas"].update(schemas)
 
 
-@bp.get("/openapi.json")
-def openapi():
-    parts = current_app.extensions["legami.openapi"]
+def specification(app) -> dict:
+    parts = app.extensions["legami.openapi"]
     spec = {**_BASE_DOCUMENT, "paths": {**_BASE_DOCUMENT["paths"], **parts["paths"]}}
     spec["components"] = {
         **_BASE_DOCUMENT["components"],
         "schemas": {**_BASE_DOCUMENT["components"]["schemas"], **parts["schemas"]},
     }
-    return jsonify(spec)
+    return spec
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(specification(current_app))
+
+
+def _document_path(rule: str) -> str:
+    """/api/v1/campaigns/<slug>/<any(a, b):action> -> /campaigns/{slug}/{action}"""
+    return re.sub(r"<(?:[^>:]*:)?([^>]+)>", r"{\1}", rule.removeprefix(PREFIX))
+
+
+def _body_validator(rule: str, method: str) -> Draft202012Validator | None:
+    """The validator of this operation's JSON body, made once per app."""
+    validators = current_app.extensions.setdefault("legami.body_validators", {})
+    key = (rule, method)
+    if key not in validators:
+        spec = specification(current_app)
+        operation = spec["paths"].get(_document_path(rule), {}).get(method.lower(), {})
+        content = operation.get("requestBody", {}).get("content", {})
+        schema = content.get("application/json", {}).get("schema")
+        validators[key] = (
+            Draft202012Validator({**schema, "components": spec["components"]}) if schema else None
+        )
+    return validators[key]
+
+
+def _field(error) -> str:
+    path = [str(part) for part in error.absolute_path]
+    if error.validator == "required":  # one error per missing field, named in its message
+        path += [name for name in error.validator_value if error.message.startswith(repr(name))]
+    return ".".join(path) or "body"
+
+
+def json_body() -> dict:
+    """The request's JSON object, checked against its operation's documented schema: a 400
+    problem when it is not an object, a 422 naming each field that breaks the schema."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, "The body must be a JSON object.")
+    validator = _body_validator(request.url_rule.rule, request.method)
+    if validator is not None:
+        errors = {}
+        for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+            errors.setdefault(_field(error), error.message[:300])
+        if errors:
+            abort(validation_problem(errors))
+    return data
 
 
 def token_required(*roles: Role):
@@ -151,14 +204,6 @@ def token_required(*roles: Role):
         return wrapper
 
     return decorator
-
-
-def json_body() -> dict:
-    """The request's JSON object, or a 400 problem (not JSON, or an array, text, number)."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort(400, "The body must be a JSON object.")
-    return data
 
 
 def page_args() -> tuple[int, int]:

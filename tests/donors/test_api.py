@@ -96,7 +96,7 @@ def test_staff_create_a_donor(client, staff_token):
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
-        ({}, {"email"}),
+        ({}, {"email", "last_name"}),
         ({"email": "not an address", "last_name": "X"}, {"email"}),
         ({"email": "a@example.org"}, {"last_name"}),
         ({"email": "a@example.org", "kind": "organisation"}, {"organisation_name"}),
@@ -146,13 +146,16 @@ def test_segments_are_created_listed_and_list_their_donors(client, staff_token):
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
-        ({}, {"definition"}),
+        ({}, {"name", "definition"}),
         ({"name": "S"}, {"definition"}),
         ({"name": 5, "definition": {}}, {"name"}),
         ({"name": "", "definition": {}}, {"name"}),
         ({"name": "S", "definition": {"colour": "red"}}, {"definition"}),
-        ({"name": "S", "definition": {"total": {"min_cents": "10"}}}, {"total.min_cents"}),
-        ({"name": "S", "definition": {"lybunt": 2025, "monthly": "yes"}}, {"monthly"}),
+        (
+            {"name": "S", "definition": {"total": {"min_cents": "10"}}},
+            {"definition.total.min_cents"},
+        ),
+        ({"name": "S", "definition": {"lybunt": 2025, "monthly": "yes"}}, {"definition.monthly"}),
         ({"name": "Taken", "definition": {}}, {"name"}),
         ({"name": "S", "definition": []}, {"definition"}),
     ],

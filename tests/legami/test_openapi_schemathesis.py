@@ -108,7 +108,7 @@ def test_the_api_answers_as_its_document_says(app, mode):
     assert failures == [], "\n\n".join(failures)
 
 
-def test_an_empty_body_is_refused_naming_documented_required_fields(app, client):
+def test_an_empty_body_is_refused_naming_every_documented_required_field(app, client):
     world = _world()
     document = client.get("/api/v1/openapi.json").json
     headers = {"Authorization": f"Bearer {world['token']}"}
@@ -123,7 +123,7 @@ def test_an_empty_body_is_refused_naming_documented_required_fields(app, client)
             answer = client.open(f"/api/v1{path}", method="POST", json={}, headers=headers)
             assert answer.status_code == 422, (path, answer.text)
             named = {error["field"] for error in answer.json["errors"]}
-            assert required and named and named <= required, (path, required, named)
+            assert required and required <= named, (path, required, named)
             checked += 1
     assert checked >= 4
 

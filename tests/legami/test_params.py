@@ -211,11 +211,27 @@ def test_json_bodies_of_the_wrong_shape_are_422_or_400_never_500(client, login):
         answer = client.post("/staff/segments/count", json=body)
         assert answer.status_code < 500, (body, answer.status_code)
 
+    for name in ("gifts_min", "gifts_max", "total_min", "tags", "campaigns"):
+        answer = client.post("/staff/segments/count", data={name: "9" * 40})
+        assert answer.status_code == 422, (name, answer.status_code)
+
     user = factories.user(roles=("staff",))
     _row, token = ApiToken.issue(user)
     db.session.commit()
     slug = factories.campaign().slug
     auth = {"Authorization": f"Bearer {token}"}
+    huge = 10**40
+    for path, body, field in (
+        ("/api/v1/segments", {"name": "a", "definition": {"tags": [huge]}}, "definition.tags.0"),
+        ("/api/v1/segments", {"name": "b", "definition": {"gifts": {"min": huge}}}, None),
+        ("/api/v1/segments", {"name": "c", "definition": {"campaigns": [2**31]}}, None),
+        ("/api/v1/newsletters", {"organisation_id": huge, "title": "t", "versions": {}}, None),
+        ("/api/v1/donors", {"email": ["x"]}, "email"),
+    ):
+        answer = client.post(path, json=body, headers=auth)
+        assert answer.status_code == 422, (body, answer.status_code, answer.text)
+        fields = [error["field"] for error in answer.json["errors"]]
+        assert field is None or field in fields, fields
     for body in (
         {"pacts": [{}]},
         {"pacts": [None]},

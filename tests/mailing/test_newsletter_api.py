@@ -83,7 +83,8 @@ def test_bad_input_is_a_problem_and_stores_nothing(client, staff):
     )
     assert bad.status_code == 422
     assert bad.mimetype == "application/problem+json"
-    assert {e["field"] for e in bad.json["errors"]} == {"title", "versions", "segment_ids"}
+    fields = {e["field"] for e in bad.json["errors"]}
+    assert fields == {"title", "versions", "versions.it", "segment_ids"}
     no_subject = client.post(
         "/api/v1/newsletters", json=_draft(org.id, versions={"it": {"body": "x"}}), headers=staff
     )
