@@ -1,7 +1,8 @@
 """The real run's writes for one batch of planned rows, set-based: a few statements per batch
-(new donors inserted in one statement that returns their ids, changed donors updated in
-one executemany, then their history, tags, consent events and suppressions each in one),
-whatever the number of rows. What is written is what the dry run said.
+whatever the number of rows. New donors are bulk-inserted (COPY on PostgreSQL) and their
+ids read back by address; changed donors are updated by one executemany per set of changed
+columns; their history, tags, consent events and suppressions are written in one statement
+each. What is written is what the dry run said.
 
 The donor's key columns (name, swapped name, town, mailbox and phone keys) are set here
 with `derived_keys`, as the model's event would: Core statements bypass the ORM's events.
@@ -249,7 +250,6 @@ def write(batch: list[tuple[Plan, Parsed]], known_tags, context: Context) -> dic
         if plan.outcome in (ImportOutcome.CREATE, ImportOutcome.UPDATE)
     ]
     changes += _tag([(plan, donor_id) for plan, _, donor_id in applied], known_tags, context, now)
-    if changes:
-        bulk_insert(DonorChange.__table__, changes)
+    bulk_insert(DonorChange.__table__, changes)
     _consent(applied, context, now)
     return created
