@@ -29,6 +29,10 @@ PACTS = [
         "e insegna ai ragazzi del doposcuola a coltivarlo.",
         "place": "Cremona, quartiere Cambonino",
         "status": ProgrammeStatus.ACTIVE,
+        "title_en": "A roof and a garden",
+        "summary_en": "Bridging rent for an evicted family in Cremona while they look for a home.",
+        "reciprocity_en": "Tends the shared garden in via Ca' del Ferro two afternoons a week "
+        "and teaches the after-school children to grow it.",
     },
     {
         "slug": "patente-per-lavorare",
@@ -108,6 +112,9 @@ def _campaigns() -> list[dict]:
             "pagare l'affitto. Con il **patto gener-attivo** la comunità aiuta, e chi è aiutato "
             "restituisce tempo e competenze.\n\n## Cosa finanzi\n\n- sei mesi di affitto\n"
             "- gli attrezzi per l'orto condiviso\n- il lavoro del laboratorio di comunità",
+            # Translated in part: English visitors see the story in Italian, marked.
+            "title_en": "A home and a garden in Cambonino",
+            "summary_en": "Back the pacts that give a home and give a garden back to the area.",
             "goal_cents": 1_200_000,
             "starts_on": today - timedelta(days=30),
             "ends_on": today + timedelta(days=45),
