@@ -19,7 +19,7 @@ from legami.models import Organisation, Role
 from legami.validation import Invalid, apply_to_form
 from receipts import issuing, listing, on_request, pdf, signals
 from receipts.forms import VoidForm
-from receipts.models import Receipt, ReceiptStatus
+from receipts.models import Kind, Receipt, ReceiptStatus
 
 bp = Blueprint("receipts_staff", __name__, url_prefix="/staff/receipts")
 
@@ -83,7 +83,12 @@ def void(receipt_id: int):
 def send_again(receipt_id: int):
     """Mail a valid receipt to the donor again (the mail queue sends it)."""
     found = db.get_or_404(Receipt, receipt_id)
-    if found.status != ReceiptStatus.ISSUED:
+    if found.kind == Kind.SUMMARY:
+        flash(
+            _("A summary is not a receipt: it is not mailed (the donor sees it in the portal)."),
+            "error",
+        )
+    elif found.status != ReceiptStatus.ISSUED:
         flash(_("Only a valid receipt can be sent again."), "error")
     else:
         signals.receipt_send_requested.send(current_app._get_current_object(), receipt_id=found.id)
