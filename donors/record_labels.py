@@ -71,7 +71,15 @@ RECURRING = {
     RecurringStatus.CANCELLED: _l("Stopped"),
 }
 # Kinds of mail queued by other packages; an unknown kind is shown as it is stored.
-MAIL = {"thank_you": _l("Thank-you"), "transfer_details": _l("Bank transfer details")}
+# Every kind of mail the queue sends a donor (mailing's RENDERERS).
+MAIL = {
+    "thank_you": _l("Thank-you"),
+    "transfer_details": _l("Bank transfer details"),
+    "portal_link": _l("Link to the donor area"),
+    "newsletter_confirm": _l("Newsletter sign-up confirmation"),
+    "receipt": _l("Receipt"),
+    "annual_receipt": _l("Annual receipt"),
+}
 
 
 def init_app(app) -> None:

@@ -414,6 +414,15 @@ def delivery_from_verp(address: str) -> int | None:
     return int(match.group(2))
 
 
+_SPACE_BEFORE_MARK = re.compile(r"\s+([,.;:!?])")
+
+
+def tidy_subject(subject: str) -> str:
+    """A subject as filled in for one recipient, without the stray spaces and commas an empty
+    first name leaves ("{{first_name}}, news" -> "news", "Ciao {{first_name}}!" -> "Ciao!")."""
+    return _SPACE_BEFORE_MARK.sub(r"\1", " ".join(subject.split())).lstrip(",;: ")
+
+
 def _header(name: str, value: str) -> str:
     """One unstructured header line, CRLF-ended. An ASCII value is written as is (folded at
     spaces when long); any other is cut into base64 encoded words (RFC 2047) of whole
@@ -534,7 +543,7 @@ class Prepared:
                 f"To: {to}{CRLF}"
                 if to.isascii() and to.isprintable()
                 else _address_header("To", to),
-                _header("Subject", version.subject.fill(text_values)),
+                _header("Subject", tidy_subject(version.subject.fill(text_values))),
                 _date_header(int(time.time())),
                 f"Message-ID: {message_id}{CRLF}",
                 f"List-Unsubscribe: <{one_click}>,{CRLF} <{mailto}>{CRLF}",

@@ -1,5 +1,7 @@
 """The public donation form and the treasurer's forms."""
 
+from flask_babel import format_percent
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -7,8 +9,10 @@ from wtforms import BooleanField, DateField, EmailField, RadioField, SelectField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from legami.forms import AmountField, choices
+from legami.i18n import money
 from legami.identifiers import InvalidIdentifier, normalise_codice_fiscale, normalise_partita_iva
 from legami.money import MAX_GIFT_CENTS
+from payments.giving import FEE_FIXED_CENTS, FEE_RATE_PERMILLE, fee_for
 from payments.labels import OFFLINE_METHODS
 from payments.models import Method
 
@@ -39,20 +43,53 @@ class DonationForm(FlaskForm):
             [("person", _l("A person")), ("organisation", _l("A company or organisation"))]
         ),
     )
-    first_name = StringField(_l("First name"), validators=[Optional(), Length(max=100)])
-    last_name = StringField(_l("Last name"), validators=[Optional(), Length(max=100)])
-    organisation_name = StringField(
-        _l("Organisation name"), validators=[Optional(), Length(max=200)]
+    # `autocomplete` names what each field holds (HTML's autofill tokens): browsers fill in
+    # the giver's details, and assistive technology announces them.
+    first_name = StringField(
+        _l("First name"),
+        validators=[Optional(), Length(max=100)],
+        render_kw={"autocomplete": "given-name"},
     )
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    last_name = StringField(
+        _l("Last name"),
+        validators=[Optional(), Length(max=100)],
+        render_kw={"autocomplete": "family-name"},
+    )
+    organisation_name = StringField(
+        _l("Organisation name"),
+        validators=[Optional(), Length(max=200)],
+        render_kw={"autocomplete": "organization"},
+    )
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
     tax_code = StringField(
         _l("Codice fiscale or partita IVA (for the tax receipt)"),
         validators=[Optional(), Length(max=20)],
+        render_kw={"autocomplete": "off"},
     )
-    street = StringField(_l("Street and number"), validators=[Optional(), Length(max=200)])
-    postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=10)])
-    town = StringField(_l("Town"), validators=[Optional(), Length(max=100)])
-    province = StringField(_l("Province"), validators=[Optional(), Length(max=2)])
+    street = StringField(
+        _l("Street and number"),
+        validators=[Optional(), Length(max=200)],
+        render_kw={"autocomplete": "street-address"},
+    )
+    postal_code = StringField(
+        _l("Postal code"),
+        validators=[Optional(), Length(max=10)],
+        render_kw={"autocomplete": "postal-code"},
+    )
+    town = StringField(
+        _l("Town"),
+        validators=[Optional(), Length(max=100)],
+        render_kw={"autocomplete": "address-level2"},
+    )
+    province = StringField(
+        _l("Province"),
+        validators=[Optional(), Length(max=2)],
+        render_kw={"autocomplete": "address-level1"},
+    )
     show_name = BooleanField(_l("Show my name and my gift on the donor wall"))
     dedication = StringField(_l("Dedication (optional)"), validators=[Optional(), Length(max=300)])
     cover_fee = BooleanField(_l("I add the processing fee"))
@@ -63,6 +100,14 @@ class DonationForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.amount.choices = choices([(str(c), str(c)) for c in PRESETS_CENTS] + [("other", "")])
+        example = PRESETS_CENTS[0]
+        self.cover_fee.label.text = _(
+            "I add the processing fee: %(rate)s of the gift plus %(fixed)s (%(fee)s on %(amount)s)",
+            rate=format_percent(FEE_RATE_PERMILLE / 1000, "#,##0.#%"),
+            fixed=money(FEE_FIXED_CENTS),
+            fee=money(fee_for(example)),
+            amount=money(example),
+        )
 
     def amount_cents(self) -> int | None:
         if self.amount.data == "other" or not self.amount.data:

@@ -11,6 +11,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -260,6 +261,11 @@ def refund(donation_id: int):
     found = db.get_or_404(Donation, donation_id)
     form = RefundForm()
     if form.validate_on_submit() and not confirm_step.confirmed():
+        try:
+            treasury.check_refund(found, form.amount.cents)
+        except Invalid as invalid:
+            apply_to_form(form, invalid)
+            return _detail(found, refund=form, status=422)
         return _refund_question(found, form.amount.cents)
     if form.validate_on_submit():
         try:
@@ -367,20 +373,23 @@ def statements():
             )
         else:
             counts = result.counts
-            flash(
-                _(
-                    "%(matched)s lines matched and confirmed, %(unmatched)s to check, "
-                    "%(reversal)s reversals, %(ignored)s settled without a gift, %(old)s "
-                    "already imported, %(left)s rows left out.",
-                    matched=counts["matched"],
-                    unmatched=counts["unmatched"],
-                    reversal=counts["reversal"],
-                    ignored=counts["ignored"],
-                    old=counts["already"],
-                    left=counts["left_out"],
+            parts = [
+                ngettext(
+                    "%(num)s line matched and confirmed",
+                    "%(num)s lines matched and confirmed",
+                    counts["matched"],
                 ),
-                "info",
-            )
+                ngettext("%(num)s to check", "%(num)s to check", counts["unmatched"]),
+                ngettext("%(num)s reversal", "%(num)s reversals", counts["reversal"]),
+                ngettext(
+                    "%(num)s settled without a gift",
+                    "%(num)s settled without a gift",
+                    counts["ignored"],
+                ),
+                ngettext("%(num)s already imported", "%(num)s already imported", counts["already"]),
+                ngettext("%(num)s row left out", "%(num)s rows left out", counts["left_out"]),
+            ]
+            flash(", ".join(parts) + ".", "info")
             return redirect(url_for(".statement", statement_id=result.statement.id))
     recent = db.session.scalars(
         select(BankStatement).order_by(BankStatement.imported_at.desc()).limit(20)

@@ -137,14 +137,19 @@ def correct_date(donation_id: int, received_on: date, user: User | None) -> Dona
     return donation
 
 
-def refund(donation_id: int, amount_cents: int, reason: str, user: User | None) -> Refund:
-    """Card gifts are refunded through Stripe (its webhook confirms); offline ones recorded."""
-    donation = transitions.lock(donation_id)
+def check_refund(donation: Donation, amount_cents: int) -> None:
+    """Raise Invalid unless `amount_cents` can be refunded from the gift now."""
     refundable = donation.amount_cents - donation.refunded_cents
     if donation.status not in (Status.SUCCEEDED,):
         raise Invalid({"amount": _l("Only a received gift can be refunded.")})
     if amount_cents <= 0 or amount_cents > refundable:
         raise Invalid({"amount": _l("At most %(max)s can be refunded.", max=money(refundable))})
+
+
+def refund(donation_id: int, amount_cents: int, reason: str, user: User | None) -> Refund:
+    """Card gifts are refunded through Stripe (its webhook confirms); offline ones recorded."""
+    donation = transitions.lock(donation_id)
+    check_refund(donation, amount_cents)
     # A card refund is requested: pending until Stripe's events say how it went.
     row = Refund(
         donation=donation,

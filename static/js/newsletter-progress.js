@@ -5,6 +5,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!box || box.dataset.live !== "yes") return;
   const status = document.getElementById("newsletter-status").dataset.status;
   const bar = box.querySelector("progress");
+  // Figures in the page's language, as the server writes them (120 or 12,5 in Italian).
+  const number = new Intl.NumberFormat(document.documentElement.lang || "it");
   const poll = async () => {
     try {
       const response = await fetch(box.dataset.poll, { headers: { Accept: "application/json" } });
@@ -13,7 +15,7 @@ document.addEventListener("DOMContentLoaded", () => {
       bar.value = data.done;
       for (const cell of box.querySelectorAll("[data-figure]")) {
         const value = data[cell.dataset.figure];
-        cell.textContent = value === null ? "–" : value;
+        cell.textContent = value === null ? "–" : typeof value === "number" ? number.format(value) : value;
       }
       box.querySelector('[data-figure="failed"]').textContent = data.failed + data.bounced;
       if (data.status !== status) { window.location.reload(); return; }
