@@ -75,8 +75,9 @@ def request_link(email: str) -> None:
         signals.portal_link_requested.send(current_app._get_current_object(), donor_id=donor_id)
 
 
-def issue_link(donor: Donor) -> str:
-    """A new single-use link for the donor (called when the mail is sent)."""
+def issue_link(donor: Donor, endpoint: str = "portal.enter") -> str:
+    """A new single-use link for the donor (called when the mail is sent), to `endpoint`
+    (a view that redeems it: the portal's entrance, or another package's confirmation)."""
     token = secrets.token_urlsafe(32)
     now = now_utc()
     db.session.add(
@@ -87,7 +88,7 @@ def issue_link(donor: Donor) -> str:
             expires_at=now + timedelta(seconds=current_app.config["PORTAL_LINK_MAX_AGE"]),
         )
     )
-    return current_app.config["BASE_URL"] + url_for("portal.enter", token=token)
+    return current_app.config["BASE_URL"] + url_for(endpoint, token=token)
 
 
 def link_is_valid(token: str) -> bool:

@@ -16,6 +16,9 @@ A definition is a JSON object whose keys are criteria; a donor matches when all 
     newsletter_consent  true / false
     languages           [codes]        any of these
     towns               [names]        any of these, case- and accent-insensitive
+    fundraiser          true: opened a confirmed personal fundraising page; false: none
+    raised_through_pages {"min_cents": int}  their pages raised at least this (soft credit)
+    gave_through_page_of [donor ids]   gave through a page of any of these fundraisers
 
 Gifts are succeeded donations only, dated by the day they were received (Europe/Rome);
 totals are net of refunds. A total or count without a minimum also matches donors who gave
@@ -35,6 +38,7 @@ from sqlalchemy import CTE, ColumnElement, Select, exists, false, func, literal,
 from sqlalchemy.orm import selectinload
 
 from campaigns.models import campaign_labs, campaign_pacts
+from donors import soft_credits
 from donors.giving_figures import GIFT
 from donors.models import Donor, DonorYearTotal, Segment, donor_tags, fold
 from legami import params
@@ -44,13 +48,14 @@ from legami.validation import Invalid
 from payments.models import Donation, RecurringGift, RecurringStatus
 
 MIN_YEAR, MAX_YEAR = params.YEAR.low, params.YEAR.high
-ID_LISTS = ("tags", "campaigns", "pacts", "labs", "organisations")
+ID_LISTS = ("tags", "campaigns", "pacts", "labs", "organisations", "gave_through_page_of")
 DATE_RANGES = ("first_gift", "last_gift")
 AGGREGATES = {"total": ("min_cents", "max_cents"), "gifts": ("min", "max")}
-FLAGS = ("monthly", "newsletter_consent")
+FLAGS = ("monthly", "newsletter_consent", "fundraiser")
 YEARS = ("lybunt", "sybunt")
 TEXT_LISTS = {"languages": 5, "towns": 100}
-CRITERIA = (*ID_LISTS, *DATE_RANGES, *AGGREGATES, *FLAGS, *YEARS, *TEXT_LISTS)
+SOFT_CREDITS = ("raised_through_pages",)
+CRITERIA = (*ID_LISTS, *DATE_RANGES, *AGGREGATES, *FLAGS, *YEARS, *TEXT_LISTS, *SOFT_CREDITS)
 
 
 class InvalidDefinition(Invalid):
@@ -176,6 +181,8 @@ def validate(definition) -> dict:
         elif key in YEARS:
             if value := _year(value, key, errors):
                 clean[key] = value
+        elif key in SOFT_CREDITS:
+            clean[key] = soft_credits.validate_minimum(value, key, errors)
         else:
             clean[key] = _texts(value, key, TEXT_LISTS[key], errors)
     if errors:
@@ -299,6 +306,13 @@ def _conditions(definition: dict) -> list[ColumnElement[bool]]:
     if "towns" in d:
         spellings = _town_spellings(d["towns"])
         where.append(Donor.town.in_(spellings) if spellings else false())
+    if "fundraiser" in d:
+        owners = soft_credits.fundraisers()
+        where.append(_among(owners) if d["fundraiser"] else _not_among(owners))
+    if "raised_through_pages" in d:
+        where.append(_among(soft_credits.raised_at_least(d["raised_through_pages"]["min_cents"])))
+    if "gave_through_page_of" in d:
+        where.append(_among(soft_credits.gave_through_pages_of(d["gave_through_page_of"])))
     return where
 
 

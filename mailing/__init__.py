@@ -15,6 +15,7 @@ def init_app(app) -> None:
         home,
         mail_settings_views,
         newsletter_views,
+        page_mail,
         queue,
         receipt_mail,
         scheduling,
@@ -36,6 +37,7 @@ def init_app(app) -> None:
     thanks.connect_signals(app)
     donor_mail.connect_signals(app)
     receipt_mail.connect_signals(app)
+    page_mail.connect_signals(app)
     app.cli.add_command(cli.mailing_cli)
     add_job(app, "mailing.send_due", queue.send_due, seconds=15)
     add_job(

@@ -16,6 +16,7 @@ def init_app(app) -> None:
         home,
         labels,
         matching_views,
+        page_views,
         portal,
         staff,
         views,
@@ -25,6 +26,7 @@ def init_app(app) -> None:
     labels.init_app(app)
     giver_details.connect_signals(app)
     matching_views.init_app(app)
+    page_views.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(portal.bp)

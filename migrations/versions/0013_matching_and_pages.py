@@ -19,6 +19,54 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('fundraising_pages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=120), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('is_team', sa.Boolean(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('display_name', sa.String(length=100), nullable=False),
+    sa.Column('title', sa.String(length=150), nullable=False),
+    sa.Column('story', sa.Text(), nullable=False),
+    sa.Column('photo', sa.String(length=100), nullable=True),
+    sa.Column('goal_cents', sa.Integer(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('on_leaderboard', sa.Boolean(), nullable=False),
+    sa.Column('created_ip', sa.String(length=45), nullable=False),
+    sa.Column('created_at', legami.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', legami.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('approved_at', legami.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('hidden_at', legami.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('goal_reached_at', legami.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('thanks_message', sa.Text(), nullable=False),
+    sa.Column('thanks_sent_at', legami.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('unconfirmed', 'pending', 'live', 'hidden', 'rejected')", name=op.f('ck_fundraising_pages_status')),
+    sa.CheckConstraint('NOT (is_team AND team_id IS NOT NULL)', name=op.f('ck_fundraising_pages_team_in_no_team')),
+    sa.CheckConstraint('goal_cents > 0', name=op.f('ck_fundraising_pages_goal_positive')),
+    sa.CheckConstraint('length(story) <= 2000', name=op.f('ck_fundraising_pages_story_length')),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['users.id'], name=op.f('fk_fundraising_pages_approved_by_id_users')),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_fundraising_pages_campaign_id_campaigns')),
+    sa.ForeignKeyConstraint(['owner_id'], ['donors.id'], name=op.f('fk_fundraising_pages_owner_id_donors')),
+    sa.ForeignKeyConstraint(['team_id'], ['fundraising_pages.id'], name=op.f('fk_fundraising_pages_team_id_fundraising_pages')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fundraising_pages')),
+    sa.UniqueConstraint('slug', name=op.f('uq_fundraising_pages_slug'))
+    )
+    with op.batch_alter_table('fundraising_pages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fundraising_pages_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fundraising_pages_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fundraising_pages_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fundraising_pages_team_id'), ['team_id'], unique=False)
+
+    op.create_table('fundraising_settings',
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('allow_pages', sa.Boolean(), nullable=False),
+    sa.Column('needs_approval', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_fundraising_settings_campaign_id_campaigns'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('campaign_id', name=op.f('pk_fundraising_settings'))
+    )
     op.create_table('matching_challenges',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=False),
@@ -59,6 +107,25 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_matching_challenges_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_matching_challenges_matcher_id'), ['matcher_id'], unique=False)
 
+    op.create_table('page_gifts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('page_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('donation_id', sa.Integer(), nullable=True),
+    sa.Column('recurring_gift_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('(donation_id IS NULL) <> (recurring_gift_id IS NULL)', name=op.f('ck_page_gifts_one_gift')),
+    sa.ForeignKeyConstraint(['donation_id'], ['donations.id'], name=op.f('fk_page_gifts_donation_id_donations')),
+    sa.ForeignKeyConstraint(['page_id'], ['fundraising_pages.id'], name=op.f('fk_page_gifts_page_id_fundraising_pages')),
+    sa.ForeignKeyConstraint(['recurring_gift_id'], ['recurring_gifts.id'], name=op.f('fk_page_gifts_recurring_gift_id_recurring_gifts')),
+    sa.ForeignKeyConstraint(['team_id'], ['fundraising_pages.id'], name=op.f('fk_page_gifts_team_id_fundraising_pages')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_page_gifts')),
+    sa.UniqueConstraint('donation_id', name=op.f('uq_page_gifts_donation_id')),
+    sa.UniqueConstraint('recurring_gift_id', name=op.f('uq_page_gifts_recurring_gift_id'))
+    )
+    with op.batch_alter_table('page_gifts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_page_gifts_page_id'), ['page_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_page_gifts_team_id'), ['team_id'], unique=False)
+
     op.create_table('match_lines',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('challenge_id', sa.Integer(), nullable=False),
@@ -96,8 +163,21 @@ def downgrade():
         batch_op.drop_index('ix_match_lines_campaign')
 
     op.drop_table('match_lines')
+    with op.batch_alter_table('page_gifts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_page_gifts_team_id'))
+        batch_op.drop_index(batch_op.f('ix_page_gifts_page_id'))
+
+    op.drop_table('page_gifts')
     with op.batch_alter_table('matching_challenges', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_matching_challenges_matcher_id'))
         batch_op.drop_index(batch_op.f('ix_matching_challenges_campaign_id'))
 
     op.drop_table('matching_challenges')
+    op.drop_table('fundraising_settings')
+    with op.batch_alter_table('fundraising_pages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fundraising_pages_team_id'))
+        batch_op.drop_index(batch_op.f('ix_fundraising_pages_status'))
+        batch_op.drop_index(batch_op.f('ix_fundraising_pages_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_fundraising_pages_campaign_id'))
+
+    op.drop_table('fundraising_pages')

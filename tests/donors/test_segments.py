@@ -218,6 +218,11 @@ def matches(person: Person, definition: dict, cat: Catalogue) -> bool:
         "newsletter_consent": lambda yes: person.consent == yes,
         "languages": lambda codes: person.language in codes,
         "towns": lambda names: fold(person.town) in {fold(t) for t in names},
+        # These people open no fundraising pages (soft credits are checked against real
+        # pages in tests/payments/test_fundraising_pages_crm.py).
+        "fundraiser": lambda yes: not yes,
+        "raised_through_pages": lambda parts: False,
+        "gave_through_page_of": lambda ids: False,
     }
     return all(checks[key](value) for key, value in definition.items())
 
@@ -273,6 +278,9 @@ def criteria(cat: Catalogue) -> dict:
         "newsletter_consent": st.booleans(),
         "languages": st.lists(st.sampled_from([*LANGUAGES, "fr"]), min_size=1, unique=True),
         "towns": st.lists(st.sampled_from(SEARCH_TOWNS), min_size=1, max_size=2, unique=True),
+        "fundraiser": st.booleans(),
+        "raised_through_pages": st.builds(dict, min_cents=st.integers(1, 60_000)),
+        "gave_through_page_of": st.lists(st.integers(1, 1_000), min_size=1, max_size=2),
     }
 
 
