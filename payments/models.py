@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -150,6 +151,9 @@ class Donation(db.Model):
     # What Stripe says was paid, in its currency, when it is not what was asked (status review).
     stripe_paid_cents: Mapped[int | None]
     stripe_paid_currency: Mapped[str | None] = mapped_column(String(3))
+    # Stripe news about this gift waits for its payment (payments.webhooks): set by the event
+    # that parked under the gift's row lock, read back by the success's own UPDATE.
+    parked_events: Mapped[bool] = mapped_column(default=False, server_default=false())
     payment_reference: Mapped[str | None] = mapped_column(String(20), unique=True)
     show_name: Mapped[bool] = mapped_column(default=False)
     dedication: Mapped[str] = mapped_column(String(300), default="")
@@ -224,7 +228,7 @@ class RefundStatus(enum.StrEnum):
 
 class Refund(db.Model):
     """One refund, dated when it was made. A card gift's refund without a Stripe id is money
-    Stripe's charge total reported before the refund itself was known (payments.refunds)."""
+    Stripe's charge total reported before the refund itself was known (payments.transitions)."""
 
     __tablename__ = "refunds"
     __table_args__ = (

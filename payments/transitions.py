@@ -14,13 +14,21 @@ currency and its refunded amount at zero: it counts in no total until it is reso
 from datetime import UTC, date, datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm.util import identity_key
 
 from legami.extensions import db
 from legami.timeutil import ROME, now_utc
 from payments import signals
-from payments.models import Donation, Method, Refund, RefundStatus, Status
+from payments.models import (
+    Donation,
+    EventState,
+    Method,
+    PaymentEvent,
+    Refund,
+    RefundStatus,
+    Status,
+)
 from payments.totals import add, counted, move
 
 
@@ -72,16 +80,32 @@ _SUCCEED_INTENT = (
         status=Status.SUCCEEDED.value,
         stripe_charge_id=func.coalesce(Donation.stripe_charge_id, bindparam("b_charge")),
     )
-    .returning(Donation.id, Donation.campaign_id, Donation.donor_id, Donation.amount_cents)
+    .returning(
+        Donation.id,
+        Donation.campaign_id,
+        Donation.donor_id,
+        Donation.amount_cents,
+        # Whether news of this payment waits for it (payments.webhooks), in the same trip:
+        # the gift's flag is read from the row as locked (an event that parked while this
+        # UPDATE waited for the row is seen), the rest as of the statement's start.
+        or_(
+            Donation.parked_events,
+            exists().where(
+                PaymentEvent.state == EventState.PARKED.value,
+                PaymentEvent.awaits.in_([bindparam("b_intent"), bindparam("b_charge")]),
+            ),
+        ).label("parked"),
+    )
 )
 
 
 def succeed_intent(
     intent_id: str, when: datetime, amount_cents: int, currency: str, charge_id: str | None
-) -> tuple[int | None, list]:
+) -> tuple[int | None, list, bool]:
     """Stripe's PaymentIntent succeeded: the card gift that stored this intent, if it has not
     succeeded yet and asked this amount and currency, succeeds in one UPDATE. Returns (its id,
-    the signals), or (None, []) when no such gift changed."""
+    the signals, whether events parked on the intent or charge wait for it), or (None, [],
+    False) when no such gift changed."""
     day = when.astimezone(ROME).date()
     row = (
         db.session.connection()
@@ -99,10 +123,10 @@ def succeed_intent(
         .first()
     )
     if row is None:
-        return None, []
+        return None, [], False
     _forget(row.id)
     add(row.campaign_id, row.id, row.donor_id, day, row.amount_cents, 1)
-    return row.id, [(signals.donation_succeeded, {"donation_id": row.id})]
+    return row.id, [(signals.donation_succeeded, {"donation_id": row.id})], row.parked
 
 
 def _forget(donation_id: int) -> None:

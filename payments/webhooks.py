@@ -14,9 +14,10 @@ What this module guarantees, for every API version Stripe may send (2022 to toda
   the invoice's `charge` / `payment_intent` (earlier versions); failing all, from Stripe.
 - Nothing is dropped. A refund, dispute or invoice payment about a gift Legami does not have
   yet (or has not been paid yet) is parked on the payment key it waits for, and applied, in
-  the events' own time order, in the transaction that creates or settles that gift. Parking
-  and settling take the same lock on the key (an advisory lock on PostgreSQL, the database's
-  write lock on SQLite), so a concurrent pair never misses each other.
+  the events' own time order, in the transaction that creates or settles that gift. A gift
+  that exists is serialised by its row lock; one that does not yet by a lock on its payment
+  keys, taken both by the event that parks and by the one that creates the gift (an advisory
+  lock on PostgreSQL, the write lock on SQLite), so a concurrent pair never misses each other.
 - What was asked is what was paid. A PaymentIntent, charge or invoice whose amount or
   currency differs from the gift's puts it in review (payments.models.Status.REVIEW) with
   what Stripe says was paid; its refunds are recorded as rows in Stripe's currency and it
@@ -42,7 +43,7 @@ from sqlalchemy import bindparam, or_, select, text, update
 from legami.extensions import db
 from legami.sql import upsert_insert
 from legami.timeutil import now_utc
-from payments import stripe_gateway, transitions
+from payments import stripe_gateway, totals, transitions
 from payments.models import (
     Donation,
     EventState,
@@ -83,9 +84,15 @@ def _ignored(text_: str, donation_id: int | None = None) -> Outcome:
     return Outcome(f"ignored: {text_}", donation_id, state=EventState.IGNORED)
 
 
-def _parked(keys: list[str], what: str, donation_id: int | None = None) -> Outcome:
+def _parked(keys: list[str], what: str, donation: Donation | None = None) -> Outcome:
+    """Waits for the first key; a gift that exists (row-locked) is flagged for its success."""
+    if donation is not None:
+        donation.parked_events = True
     return Outcome(
-        f"parked: waits for {what} {keys[0]}", donation_id, state=EventState.PARKED, awaits=keys[0]
+        f"parked: waits for {what} {keys[0]}",
+        donation.id if donation else None,
+        state=EventState.PARKED,
+        awaits=keys[0],
     )
 
 
@@ -135,34 +142,39 @@ def process(event: dict, payload: bytes) -> Result:
 
     The event row goes in last, with ON CONFLICT DO NOTHING: a repeat (or a concurrent
     twin, which waits for the first to commit) applies nothing new, because every
-    transition is idempotent, then finds its id taken and rolls back.
+    transition is idempotent, then finds its id taken and rolls back. The campaign's and
+    donor's totals are written after it, just before the commit (payments.totals), so their
+    shared rows stay locked for as short a time as possible.
     """
     created = _created(event)
-    outcome = _outcome(event, created)
-    db.session.flush()
-    row_id = (
-        db.session.connection()
-        .execute(
-            _store_statement(db.engine.dialect.name),
-            {
-                "b_event": event["id"],
-                "b_type": str(event["type"])[:100],
-                "b_payload": payload.decode("utf-8"),
-                "b_outcome": outcome.text[:300],
-                "b_state": outcome.state,
-                "b_awaits": outcome.awaits,
-                "b_occurred": created,
-                "b_donation": outcome.donation_id,
-                "b_at": now_utc(),
-            },
+    with totals.deferred():
+        outcome = _outcome(event, created)
+        db.session.flush()
+        row_id = (
+            db.session.connection()
+            .execute(
+                _store_statement(db.engine.dialect.name),
+                {
+                    "b_event": event["id"],
+                    "b_type": str(event["type"])[:100],
+                    "b_payload": payload.decode("utf-8"),
+                    "b_outcome": outcome.text[:300],
+                    "b_state": outcome.state,
+                    "b_awaits": outcome.awaits,
+                    "b_occurred": created,
+                    "b_donation": outcome.donation_id,
+                    "b_at": now_utc(),
+                },
+            )
+            .scalar()
         )
-        .scalar()
-    )
-    if row_id is None:
-        db.session.rollback()
-        return Result(duplicate=True, outcome="duplicate")
-    transitions.send(outcome.pending)
-    db.session.commit()
+        if row_id is None:
+            db.session.rollback()
+            return Result(duplicate=True, outcome="duplicate")
+        transitions.send(outcome.pending)
+        # Last: the totals' rows are shared by every gift of a campaign and of a donor.
+        totals.apply_deferred()
+        db.session.commit()
     return Result(duplicate=False, outcome=outcome.text)
 
 
@@ -298,11 +310,13 @@ def on_intent_succeeded(intent: dict, created: datetime) -> Outcome:
     if not isinstance(received, int):
         return _ignored("a PaymentIntent without its amount")
     currency, charge_id = _currency(intent), _id(intent.get("latest_charge"))
-    donation_id, pending = transitions.succeed_intent(
+    donation_id, pending, parked = transitions.succeed_intent(
         intent_id, created, received, currency, charge_id
     )
     if donation_id is not None:
-        return Outcome("succeeded", donation_id, pending + _apply_parked([intent_id, charge_id]))
+        if parked:
+            pending += _apply_parked([intent_id, charge_id])
+        return Outcome("succeeded", donation_id, pending)
     donation = _lock(_card_gift_id(intent_id))
     if donation is None:
         return _not_ours(intent)
@@ -410,7 +424,7 @@ def on_refund(refund: dict, created: datetime) -> Outcome:
         return _ignored("a refund without its payment")
     donation = _gift_for_payment(intent_id, charge_id)
     if donation is None or donation.succeeded_at is None:
-        return _parked(keys, "the payment", donation.id if donation else None)
+        return _parked(keys, "the payment", donation)
     pending = transitions.record_stripe_refunds(donation, [refund], created)
     return Outcome(_refund_text(donation), donation.id, pending)
 
@@ -425,7 +439,7 @@ def on_dispute(dispute: dict, created: datetime) -> Outcome:
         return _ignored("a dispute without its payment")
     donation = _gift_for_payment(intent_id, charge_id)
     if donation is None or donation.succeeded_at is None:
-        return _parked(keys, "the payment", donation.id if donation else None)
+        return _parked(keys, "the payment", donation)
     state = DISPUTE_STATES.get(dispute.get("status", ""), "open")
     pending = transitions.record_dispute(donation, state)
     return Outcome(f"dispute {state}", donation.id, pending)

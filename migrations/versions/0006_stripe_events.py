@@ -26,6 +26,7 @@ def upgrade():
     with op.batch_alter_table('donations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stripe_paid_cents', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('stripe_paid_currency', sa.String(length=3), nullable=True))
+        batch_op.add_column(sa.Column('parked_events', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.drop_constraint(op.f('ck_donations_status'), type_='check')
         batch_op.create_check_constraint('status', f"status IN ({STATUSES}, 'review')")
         batch_op.create_check_constraint(
@@ -75,5 +76,6 @@ def downgrade():
         batch_op.drop_constraint(op.f('ck_donations_review_says_what_was_paid'), type_='check')
         batch_op.drop_constraint(op.f('ck_donations_status'), type_='check')
         batch_op.create_check_constraint('status', f"status IN ({STATUSES})")
+        batch_op.drop_column('parked_events')
         batch_op.drop_column('stripe_paid_currency')
         batch_op.drop_column('stripe_paid_cents')
