@@ -10,7 +10,7 @@ from wtforms import IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from donors import dashboard as figures
-from donors import home
+from donors import dashboard_cache, home
 from donors.charts import Series, bar_chart, line_chart
 from legami.access import add_home, add_menu, roles_required
 from legami.extensions import db
@@ -73,8 +73,16 @@ def dashboard():
     if not form.validate():
         return render_template("donors/staff/dashboard.html", form=form, d=None), 422
     organisation_id = int(form.organisation.data) if form.organisation.data else None
-    d = figures.dashboard(form.year_from.data, form.year_to.data, organisation_id, today_rome())
-    return render_template("donors/staff/dashboard.html", form=form, d=d, charts=_charts(d))
+    d, computed_at = dashboard_cache.figures(
+        form.year_from.data,
+        form.year_to.data,
+        organisation_id,
+        today_rome(),
+        fresh=request.args.get("fresh") == "1",
+    )
+    return render_template(
+        "donors/staff/dashboard.html", form=form, d=d, charts=_charts(d), computed_at=computed_at
+    )
 
 
 def _charts(d: figures.Dashboard) -> dict:

@@ -41,6 +41,8 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "PAGE_CACHE_SECONDS": float(env.get("PAGE_CACHE_SECONDS", "2")),
+        # How long a worker keeps the fundraising dashboard's figures (donors.dashboard_cache).
+        "DASHBOARD_CACHE_SECONDS": float(env.get("DASHBOARD_CACHE_SECONDS", "60")),
         "API_PAGE_SIZE": 20,
         # The privacy notice (art. 13 GDPR) shown where consent is asked, stored with it.
         "PRIVACY_NOTICE_VERSION": env.get("PRIVACY_NOTICE_VERSION", "2025-01"),

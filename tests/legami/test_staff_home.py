@@ -257,3 +257,30 @@ def test_active_monthly_donors_counts_donors_once(app):
     )
     db.session.commit()
     assert figures.monthly_donors() == 2
+
+
+def test_the_dashboards_figures_are_kept_a_minute_and_refreshed_on_demand(app_with):
+    app = app_with(DASHBOARD_CACHE_SECONDS=60)
+    client = app.test_client()
+    user = factories.user(roles=("staff",), password="a long password")
+    client.post("/staff/login", data={"email": user.email, "password": "a long password"})
+    client.get("/?lang=en")
+    factories.donation(amount_cents=12_345)
+    first = client.get("/staff/donors/dashboard").text
+    assert "€123.45" in first and "Figures as of" in first
+    factories.donation(amount_cents=1_000)
+    assert "€133.45" not in client.get("/staff/donors/dashboard").text  # kept
+    assert "€133.45" in client.get("/staff/donors/dashboard?fresh=1").text
+    assert "€133.45" in client.get("/staff/donors/dashboard").text  # the fresh ones are kept
+
+
+def test_without_a_cache_the_dashboard_is_computed_each_time(app_with):
+    app = app_with(DASHBOARD_CACHE_SECONDS=0)
+    client = app.test_client()
+    user = factories.user(roles=("staff",), password="a long password")
+    client.post("/staff/login", data={"email": user.email, "password": "a long password"})
+    client.get("/?lang=en")
+    factories.donation(amount_cents=12_345)
+    assert "€123.45" in client.get("/staff/donors/dashboard").text
+    factories.donation(amount_cents=1_000)
+    assert "€133.45" in client.get("/staff/donors/dashboard").text
