@@ -24,13 +24,15 @@ bp = Blueprint("payments_matching", __name__, url_prefix="/staff/raddoppi")
 
 def init_app(app) -> None:
     from campaigns.panels import add_panel
-    from legami.access import add_menu
+    from legami.access import add_home, add_menu
+    from payments import raising_home
 
     app.register_blueprint(bp)
     matching.connect_signals(app)
     app.jinja_env.globals["matching_running"] = matching.running
     app.jinja_env.globals["matched_for"] = matching.matched_for
     add_panel(app, "payments/matching/_panel.html")
+    add_home(app, "payments/matching/home.html", raising_home.panel, Role.STAFF, Role.TREASURER)
     add_menu(
         app,
         _l("Matching challenges"),

@@ -34,6 +34,15 @@ def test_a_gift_is_matched_and_the_campaign_shows_raised_plus_matched(client, en
     assert "of matching left" in form
 
 
+def test_the_staff_campaign_list_shows_raised_and_matched(client, login, english):
+    campaign = factories.campaign()
+    challenge(campaign)
+    transfer(campaign, 1_234)
+    login("staff")
+    listing = client.get("/staff/campaigns").text
+    assert "€12.34" in listing and "+ €12.34 matched" in listing
+
+
 def test_the_thank_you_page_says_how_much_the_gift_was_matched(client, english):
     campaign = factories.campaign()
     challenge(campaign, ratio_percent=50)

@@ -106,6 +106,8 @@ def test_the_matchers_payment_settles_the_pledge_as_its_own_deductible_gift(clie
     check_books(campaign.id)
     listing = client.get("/staff/raddoppi/").text
     assert "€65.50" in listing
+    home = client.get("/staff/").text
+    assert "Matchers pledged €65.50; received €65.50." in home
 
 
 def test_a_pledge_that_moved_after_the_request_is_requested_again(client, login, english):
