@@ -1,5 +1,6 @@
 """Starting a gift from the public form: donor, pending donation, and the way to pay."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import stripe
@@ -41,6 +42,9 @@ class GiftRequest:
     dedication: str = ""
     newsletter_opt_in: bool = False
     ip: str = ""  # whence the newsletter box was ticked, kept with the consent request
+    # Called with the new gift, flushed, before it is first committed (a fundraising page
+    # records that the gift came through it, in the gift's own transaction).
+    on_created: Callable[[Donation | RecurringGift], None] | None = None
 
 
 def fee_for(amount_cents: int) -> int:
@@ -86,6 +90,7 @@ def start(req: GiftRequest) -> Donation | RecurringGift:
         gift = RecurringGift(donor=donor, campaign=req.campaign, amount_cents=total)
         db.session.add(gift)
         giver_details.keep(gift, req.donor)
+        _created(req, gift)
         db.session.commit()
         return gift
     donation = Donation(
@@ -101,6 +106,7 @@ def start(req: GiftRequest) -> Donation | RecurringGift:
     )
     db.session.add(donation)
     giver_details.keep(donation, req.donor)
+    _created(req, donation)
     if req.method == Method.BANK_TRANSFER:
         _assign_reference(donation)
         db.session.flush()
@@ -117,6 +123,12 @@ def start(req: GiftRequest) -> Donation | RecurringGift:
         raise PaymentUnavailable(str(exc)) from exc
     db.session.commit()
     return donation
+
+
+def _created(req: GiftRequest, gift: Donation | RecurringGift) -> None:
+    if req.on_created is not None:
+        db.session.flush()
+        req.on_created(gift)
 
 
 def _assign_reference(donation: Donation) -> None:

@@ -1,5 +1,7 @@
 """Personal fundraising pages for the public: open one, confirm it, see it, give through it."""
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -150,7 +152,11 @@ def give(slug: str):
             defence.record("honeypot")
             abort(400)
         try:
-            gift = giving.start(_request_from(form, campaign))
+            gift_request = replace(
+                _request_from(form, campaign),
+                on_created=lambda gift: fundraising_pages.attribute(gift, found),
+            )
+            gift = giving.start(gift_request)
         except Invalid as invalid:
             db.session.rollback()
             apply_to_form(form, invalid)
@@ -159,8 +165,6 @@ def give(slug: str):
                 _("Card payments are not available right now. Please try again later.")
             )
         else:
-            fundraising_pages.attribute(gift, found)
-            db.session.commit()
             if isinstance(gift, RecurringGift):
                 return redirect(url_for("payments.monthly", token=gift.token))
             if gift.method == Method.BANK_TRANSFER:

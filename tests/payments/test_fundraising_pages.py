@@ -10,7 +10,7 @@ from sqlalchemy import select
 from legami.extensions import db
 from legami.timeutil import today_rome
 from payments import fundraising_pages, treasury
-from payments.models import Donation
+from payments.models import Donation, RecurringGift
 from payments.page_models import FundraisingPage, PageGift, PageStatus
 from tests import factories
 from tests.conftest import deliver_queued
@@ -243,3 +243,28 @@ def test_the_owner_edits_the_page_and_thanks_donors_once(app, client, smtp_serve
         stranger.post(f"/portal/pagine/{page.slug}/grazie", data={"message": "x"}).status_code
         == 302
     )
+
+
+def test_a_monthly_gift_through_a_page_brings_each_instalment(app, client, smtp_server):
+    campaign = campaign_with_pages()
+    page = open_page(app, client, smtp_server, campaign)
+    donor = factories.donor()
+    monthly = RecurringGift(donor=donor, campaign=campaign, amount_cents=1_000, status="active")
+    db.session.add(monthly)
+    db.session.flush()
+    fundraising_pages.attribute(monthly, page)
+    db.session.commit()
+    for _ in range(2):
+        instalment = factories.donation(
+            campaign=campaign,
+            donor=donor,
+            recurring_gift=monthly,
+            frequency="monthly",
+            method="bank_transfer",
+            status="pending",
+            received_on=None,
+            amount_cents=1_000,
+        )
+        treasury.confirm_transfer(instalment.id, today_rome(), None)
+        db.session.commit()
+    assert fundraising_pages.raised(page) == (2_000, 2)
