@@ -59,6 +59,7 @@ def _menu(html: str) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("role", ["staff", "treasurer"])
 def test_the_menu_is_grouped_by_job_and_shows_what_the_role_may_open(client, login, english, role):
+    factories.organisation()
     login(role)
     page = client.get("/staff/")
     assert page.status_code == 200
