@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app) -> None:
-    from campaigns import api, demo, labels, panels, staff, views
+    from campaigns import api, demo, labels, panels, restitution_views, staff, views
     from legami.access import add_menu
     from legami.api import document
     from legami.cli import add_demo
@@ -15,6 +15,7 @@ def init_app(app) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(api.bp)
+    restitution_views.init_app(app)
     document(app, api.PATHS, api.SCHEMAS)
     add_menu(app, _l("Campaigns"), "campaigns_staff.campaigns", Role.STAFF, group="fundraising")
     add_menu(app, _l("Pacts"), "campaigns_staff.pacts", Role.STAFF, group="fundraising")

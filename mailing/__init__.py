@@ -18,6 +18,7 @@ def init_app(app) -> None:
         page_mail,
         queue,
         receipt_mail,
+        report_back_views,
         scheduling,
         sending,
         sending_views,
@@ -33,6 +34,8 @@ def init_app(app) -> None:
     app.register_blueprint(tracking_views.bp)
     app.register_blueprint(newsletter_views.bp)
     app.register_blueprint(mail_settings_views.bp)
+    app.register_blueprint(report_back_views.bp)
+    app.jinja_env.globals["report_back_endpoint"] = "mailing_report_back.from_ledger"
     staff_mail.connect_signals(app)
     thanks.connect_signals(app)
     donor_mail.connect_signals(app)

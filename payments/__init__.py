@@ -15,6 +15,8 @@ def init_app(app) -> None:
         giver_details,
         home,
         labels,
+        ledger_staff_views,
+        ledger_views,
         matching_views,
         page_views,
         portal,
@@ -26,6 +28,8 @@ def init_app(app) -> None:
     labels.init_app(app)
     giver_details.connect_signals(app)
     matching_views.init_app(app)
+    ledger_views.init_app(app)
+    ledger_staff_views.init_app(app)
     page_views.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)

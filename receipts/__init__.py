@@ -22,6 +22,7 @@ def init_app(app) -> None:
         labels,
         pdf,
         portal,
+        report_views,
         settings_views,
         views,
     )
@@ -35,6 +36,7 @@ def init_app(app) -> None:
     app.register_blueprint(annual_views.bp)
     app.register_blueprint(settings_views.bp)
     app.register_blueprint(archive_views.bp)
+    report_views.init_app(app)
     app.cli.add_command(cli.receipts_cli)
     issuing.connect_signals(app)
     add_demo(app, demo.load)
