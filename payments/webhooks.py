@@ -365,8 +365,8 @@ def on_intent_failed(intent: dict, created: datetime) -> Outcome:
 
 
 def _settle_by_charge(donation: Donation, charge: dict, created: datetime) -> list:
-    """A charge refunded or disputed was paid: it settles a gift still waiting for its
-    PaymentIntent's success, if it is the amount and currency asked for (else review)."""
+    """A refunded charge was paid: it settles a gift still waiting for its PaymentIntent's
+    success, if it is the amount and currency asked for (else the gift goes to review)."""
     paid = charge.get("amount")
     when = _time(charge.get("created"), created)
     intent_id, charge_id = _id(charge.get("payment_intent")), _id(charge.get("id"))
