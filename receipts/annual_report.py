@@ -6,7 +6,7 @@ design, so it names no donor, payee or pact beneficiary."""
 from datetime import date
 
 from flask import render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -56,6 +56,7 @@ def html(organisation: Organisation, year: int) -> str:
     )
     return render_template(
         "receipts/reports/annual_pdf.html",
+        language=str(get_locale()),
         organisation=organisation,
         year=year,
         figures=figures,

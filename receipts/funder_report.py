@@ -6,6 +6,7 @@ XLSX, with the same figures (payments.plan.period); no donor is named in either.
 import io
 
 from flask import render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
@@ -112,6 +113,9 @@ def xlsx(report: Period) -> bytes:
 
 def pdf(report: Period) -> bytes:
     html = render_template(
-        "receipts/reports/funder_pdf.html", report=report, sections=sections(report, in_cents=False)
+        "receipts/reports/funder_pdf.html",
+        language=str(get_locale()),
+        report=report,
+        sections=sections(report, in_cents=False),
     )
     return report_pdf.render(html)
