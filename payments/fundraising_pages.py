@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from campaigns.models import Campaign, CampaignStatus
 from donors import portal
@@ -297,6 +298,7 @@ def wall(page: FundraisingPage, limit: int = 20) -> list[dict]:
     """The page's latest gifts, named (with the amount) only where the donor allowed it."""
     rows = db.session.scalars(
         _counted_gifts(page)
+        .options(joinedload(Donation.donor))
         .where(Donation.status == Status.SUCCEEDED)
         .order_by(Donation.succeeded_at.desc())
         .limit(limit)
@@ -311,25 +313,47 @@ def wall(page: FundraisingPage, limit: int = 20) -> list[dict]:
     ]
 
 
+def _raised_by_page(campaign_id: int) -> dict[int, int]:
+    """Net cents through each page of the campaign, a team's including its members': two
+    grouped sums, whatever the number of pages."""
+    net = func.sum(Donation.amount_cents - Donation.refunded_cents)
+    counted = Donation.status.in_([Status.SUCCEEDED, Status.REFUNDED])
+    totals: dict[int, int] = {}
+    for column in (PageGift.page_id, PageGift.team_id):
+        rows = db.session.execute(
+            select(column, net)
+            .join(Donation, Donation.id == PageGift.donation_id)
+            .where(counted, Donation.campaign_id == campaign_id, column.is_not(None))
+            .group_by(column)
+        )
+        for page_id, cents in rows:
+            totals[page_id] = totals.get(page_id, 0) + int(cents)
+    return totals
+
+
 def members(team: FundraisingPage) -> list[tuple[FundraisingPage, int]]:
     pages = db.session.scalars(
         select(FundraisingPage)
         .where(FundraisingPage.team_id == team.id, FundraisingPage.status == PageStatus.LIVE)
         .order_by(FundraisingPage.created_at)
     ).all()
-    return [(p, raised(p)[0]) for p in pages]
+    totals = _raised_by_page(team.campaign_id)
+    return [(p, totals.get(p.id, 0)) for p in pages]
 
 
 def leaderboard(campaign_id: int, limit: int = 10) -> list[tuple[FundraisingPage, int]]:
     """The campaign's live pages that chose to appear, by what they raised."""
     pages = db.session.scalars(
-        select(FundraisingPage).where(
+        select(FundraisingPage)
+        .where(
             FundraisingPage.campaign_id == campaign_id,
             FundraisingPage.status == PageStatus.LIVE,
             FundraisingPage.on_leaderboard.is_(True),
         )
+        .order_by(FundraisingPage.created_at)
     ).all()
-    ranked = sorted(((p, raised(p)[0]) for p in pages), key=lambda pair: -pair[1])
+    totals = _raised_by_page(campaign_id)
+    ranked = sorted(((p, totals.get(p.id, 0)) for p in pages), key=lambda pair: -pair[1])
     return ranked[:limit]
 
 
