@@ -1,0 +1,133 @@
+"""The back office of the ledger: the treasurer records an expense with its document (checked
+by its bytes, kept out of the public uploads), only an admin other than the recorder approves,
+corrections by reversing entries, outcomes recorded per pact and lab, and the report-back
+newsletter draft made from a campaign's ledger."""
+
+import io
+from datetime import date
+
+from sqlalchemy import select
+
+from donors.models import Segment
+from legami.extensions import db
+from mailing.models import Newsletter
+from payments.ledger_models import Expense
+from tests import factories
+from tests.payments.ledger_helpers import approved, funded_pact, outcome
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _form(campaign, pact, **overrides):
+    return {
+        "campaign_id": campaign.id,
+        "programme": f"pact:{pact.id}",
+        "spent_on": date.today().isoformat(),
+        "payee": "Cartoleria Rossi",
+        "category": "materials",
+        "description": "Quaderni per il doposcuola",
+        "amount": "84,20",
+        **overrides,
+    }
+
+
+def test_treasurer_records_admin_approves_and_the_document_stays_private(app, client, login):
+    pact, campaign = funded_pact(10_000)
+    login("treasurer")
+    form = _form(campaign, pact, document=(io.BytesIO(PDF), "fattura.pdf"))
+    response = client.post("/staff/fondi/spese/nuova", data=form, content_type="multipart/form-data")
+    assert response.status_code == 302
+    row = db.session.scalar(select(Expense))
+    assert (row.amount_cents, row.pact_id, row.approved) == (8_420, pact.id, False)
+    assert row.document.endswith(".pdf")
+    download = client.get(f"/staff/fondi/spese/{row.id}/documento")
+    assert download.data == PDF and download.mimetype == "application/pdf"
+    assert client.get(f"/uploads/{row.document}").status_code == 404
+    # The treasurer cannot approve (admins only), nor could the recorder as admin.
+    assert client.post(f"/staff/fondi/spese/{row.id}/approva").status_code == 403
+    client.post("/staff/logout")
+    login("admin")
+    page = client.get(f"/staff/fondi/spese/{row.id}?lang=en").text
+    assert "Waiting for approval" in page and "Approve and publish" in page
+    assert client.post(f"/staff/fondi/spese/{row.id}/approva").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Expense, row.id).approved
+    assert "Quaderni per il doposcuola" in client.get(f"/fondi/patti/{pact.slug}").text
+
+
+def test_bad_input_re_renders_the_form_and_stores_nothing(client, login, english):
+    pact, campaign = funded_pact()
+    login("treasurer")
+    cases = [
+        ({"amount": "-3"}, "cannot be negative"),
+        ({"amount": "12.345,678"}, "at most two decimals"),
+        ({"payee": ""}, "This field is required"),
+        ({"programme": "pact:999999"}, "Not a valid choice"),
+        ({"document": (io.BytesIO(b"MZ\x90\x00 not an invoice"), "fattura.pdf")}, "PDF, PNG or JPEG"),
+    ]
+    for overrides, message in cases:
+        response = client.post(
+            "/staff/fondi/spese/nuova",
+            data=_form(campaign, pact, **overrides),
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 422, overrides
+        assert message in response.text, (overrides, message)
+    assert db.session.scalar(select(Expense.id)) is None
+    other = factories.campaign()
+    response = client.post("/staff/fondi/spese/nuova", data=_form(other, pact))
+    assert response.status_code == 422
+    assert "This campaign does not fund the chosen pact or lab." in response.text
+
+
+def test_reversal_through_the_back_office(client, login, english):
+    pact, campaign = funded_pact(10_000)
+    recorder, admin = factories.user(roles=("treasurer",)), factories.user(roles=("admin",))
+    with client.application.test_request_context():
+        row = approved(campaign, 5_000, recorder, admin, pact=pact)
+    login("treasurer")
+    assert client.post(f"/staff/fondi/spese/{row.id}/storna", data={"reason": ""}).status_code == 422
+    response = client.post(f"/staff/fondi/spese/{row.id}/storna", data={"reason": "Doppia"})
+    assert response.status_code == 302
+    reversal = db.session.scalar(select(Expense).where(Expense.reverses_id == row.id))
+    assert reversal.amount_cents == -5_000 and not reversal.approved
+    again = client.post(f"/staff/fondi/spese/{row.id}/storna", data={"reason": "Ancora"})
+    assert again.status_code == 422 and "reversed already" in again.text
+
+
+def test_outcomes_are_recorded_for_a_pact_with_kinds_that_fit(client, login, english):
+    pact, _campaign = funded_pact()
+    login("staff")
+    url = f"/staff/restituzione/patti/{pact.id}"
+    ok = {"happened_on": date.today().isoformat(), "kind": "skill", "quantity": "2"}
+    response = client.post(url, data={**ok, "description": "Lezioni di cucito"})
+    assert response.status_code == 302
+    bad = client.post(url, data={**ok, "kind": "meeting", "description": "x"})
+    assert bad.status_code == 422
+    zero = client.post(url, data={**ok, "quantity": "0", "description": "x"})
+    assert zero.status_code == 422
+    page = client.get(f"/fondi/patti/{pact.slug}?lang=en").text
+    assert "2 skill sessions shared" in page and "Lezioni di cucito" in page
+    assert client.get("/staff/restituzione/altro/1").status_code == 404
+
+
+def test_report_back_draft_from_the_ledger(client, login):
+    pact, campaign = funded_pact(25_000)
+    recorder, admin = factories.user(roles=("treasurer",)), factories.user(roles=("admin",))
+    with client.application.test_request_context():
+        approved(campaign, 7_500, recorder, admin, pact=pact, category="travel")
+        outcome(pact=pact, kind="hours", quantity=9)
+    login("staff")
+    response = client.post(f"/staff/newsletters/report-back/{campaign.id}")
+    assert response.status_code == 302
+    newsletter = db.session.scalar(select(Newsletter))
+    versions = {v.language: v for v in newsletter.versions}
+    english = versions["en"].body
+    assert "raised €250 from 1 gifts" in english
+    assert "Travel: €75" in english and "9 hours of volunteering" in english
+    assert f"[[campaign:{campaign.slug}]]" in english
+    assert versions["it"].subject and versions["it"].body
+    segment = db.session.scalar(select(Segment))
+    assert newsletter.segments == [segment] and segment.definition == {"campaigns": [campaign.id]}
+    client.post(f"/staff/newsletters/report-back/{campaign.id}")
+    assert len(db.session.scalars(select(Segment)).all()) == 1  # the segment is reused
