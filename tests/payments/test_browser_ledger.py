@@ -80,6 +80,10 @@ def test_record_approve_and_read_on_a_phone(live_server, browser, tmp_path):
     assert "Libreria Centrale" not in page.content()
     assert "Cinque ore in biblioteca" in page.locator("ol.timeline").inner_text()
     width = page.evaluate("document.documentElement.scrollWidth")
-    wide = page.evaluate("[...document.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > 390).map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right).slice(0, 12)")
+    wide = page.evaluate(
+        "[...document.querySelectorAll('*')]"
+        ".filter(e => e.getBoundingClientRect().right > innerWidth)"
+        ".map(e => e.tagName + '.' + e.className)"
+    )
     assert width <= PHONE["width"], wide
     phone.close()
