@@ -147,9 +147,7 @@ def _move(line: MatchLine, target: int, reason: str) -> None:
 def apply(donation_id: int, new_lines: bool) -> None:
     """Bring the gift's match lines in line with the gift; with `new_lines` (the gift just
     succeeded) also match it by the challenges that count it and have no line for it yet."""
-    donation = db.session.scalar(
-        select(Donation).where(Donation.id == donation_id).execution_options(populate_existing=True)
-    )
+    donation = db.session.get(Donation, donation_id)
     if donation is None:
         return
     lines = db.session.scalars(

@@ -268,3 +268,32 @@ def test_a_monthly_gift_through_a_page_brings_each_instalment(app, client, smtp_
         treasury.confirm_transfer(instalment.id, today_rome(), None)
         db.session.commit()
     assert fundraising_pages.raised(page) == (2_000, 2)
+
+
+def test_bad_links_and_requests_get_clear_answers(app, client, smtp_server, login, english):
+    campaign = campaign_with_pages(needs_approval=True)
+    page = open_page(app, client, smtp_server, campaign)
+    assert client.get("/pagine/conferma/non-un-token").status_code == 410
+    assert client.post("/pagine/conferma/non-un-token").status_code == 410
+    assert client.get("/pagine/nessuna").status_code == 404
+    assert client.get(f"/pagine/{page.slug}/dona").status_code == 404  # not live yet
+    stranger = app.test_client()
+    assert stranger.get(f"/portal/pagine/{page.slug}").status_code == 302  # to the sign-in
+    other = open_page(
+        app, stranger, smtp_server, campaign, email="other@example.org", title="Altra"
+    )
+    assert stranger.get(f"/portal/pagine/{page.slug}").status_code == 404  # not theirs
+    assert stranger.get(f"/portal/pagine/{other.slug}").status_code == 200
+    login("staff")
+    response = client.post(f"/staff/pagine/{page.id}/explode", follow_redirects=True)
+    assert "This page cannot be changed that way now." in response.text
+    assert client.post(f"/staff/pagine/{page.id}/show").status_code == 302  # not hidden
+    db.session.refresh(page)
+    assert page.status == PageStatus.PENDING
+    assert client.post("/staff/pagine/999999/approve").status_code == 404
+    bad_team = client.post(
+        f"/campagne/{campaign.slug}/pagine/nuova",
+        data=page_form(campaign, team_slug="nessuna-squadra", email="x@example.org"),
+    )
+    assert bad_team.status_code == 422
+    assert "This team is not open on this campaign." in bad_team.text

@@ -175,3 +175,15 @@ def test_staff_set_up_a_challenge_with_clear_errors(client, login, english):
     )
     assert found.matcher.organisation_name == "Fondazione X"
     assert client.get(good.headers["Location"]).status_code == 200
+
+
+def test_bad_requests_about_challenges_get_clear_answers(client, login, english):
+    _campaign, found, _gifts = _closed_challenge_with_gifts()
+    login("treasurer")
+    bad = client.post(
+        f"/staff/raddoppi/{found.id}/pagamento", data={"amount": "tanti", "received_on": "ieri"}
+    )
+    assert bad.status_code == 422
+    assert client.get("/staff/raddoppi/999999").status_code == 404
+    assert client.get("/staff/raddoppi/999999/prospetto.csv").status_code == 404
+    assert client.post("/staff/raddoppi/nuovo", data={}).status_code == 403  # staff only
