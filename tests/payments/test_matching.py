@@ -3,14 +3,19 @@ its raised one, the rules of which gifts count, releases on refund, dispute and 
 
 from datetime import timedelta
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from legami.extensions import db
 from legami.timeutil import today_rome
+from mailing import compose
 from payments import transitions, treasury
 from payments.matching_models import MatchLine
 from payments.models import Frequency, RecurringGift
+from receipts import issuing
+from receipts.models import Delivery
 from tests import factories
+from tests.conftest import deliver_queued
 from tests.payments.matching import challenge, check_books, held, transfer
 
 
@@ -177,3 +182,27 @@ def test_a_bank_reversal_releases_the_match_and_a_new_payment_matches_again(app)
         db.session.commit()
         assert held(gift) == 2_000
         check_books(campaign.id)
+
+
+def test_the_thank_you_mail_says_how_much_the_gift_was_matched(app, smtp_server):
+    campaign = factories.campaign()
+    challenge(campaign)
+    donor = factories.donor(language="en", email="anna@example.org")
+    # The receipt goes in a mail of its own: the thank-you does not wait for its PDF.
+    issuing.settings_for(campaign.organisation_id).delivery = Delivery.AFTER
+    db.session.commit()
+    transfer(campaign, 2_500, donor=donor)
+    deliver_queued(app)
+    thanks = [m for m in smtp_server.messages if m["To"] == "anna@example.org"]
+    body = thanks[-1].get_body(("plain",)).get_content()
+    assert "Your gift was matched with €25 more." in body
+    assert "Your gift was matched with €25 more." in thanks[-1].get_body(("html",)).get_content()
+
+
+def test_newsletter_campaign_cards_show_raised_and_matched(app):
+    campaign = factories.campaign()
+    challenge(campaign)
+    transfer(campaign, 1_500)
+    with app.test_request_context("/?lang=en"), force_locale("en"):
+        html, text = compose.render_block("campaign", campaign, "en")
+    assert "+ €15 matched" in html and "+ €15 matched" in text
