@@ -17,7 +17,7 @@ from legami.extensions import db
 from legami.forms import choices
 from legami.models import Organisation, Role
 from legami.validation import Invalid, apply_to_form
-from payments import expenses, ledger, plan
+from payments import expenses, ledger, ledger_home, plan
 from payments.ledger_forms import (
     CATEGORY_LABELS,
     CHANNEL_LABELS,
@@ -33,11 +33,18 @@ from payments.ledger_models import Expense, PlanDimension
 bp = Blueprint("payments_ledger_staff", __name__, url_prefix="/staff/fondi")
 
 
+def plan_line_label(dimension: str, key: str) -> str:
+    labels = STRATEGY_LABELS if dimension == PlanDimension.STRATEGY else CHANNEL_LABELS
+    return str(labels.get(key, key))
+
+
 def init_app(app) -> None:
-    from legami.access import add_menu
+    from legami.access import add_home, add_menu
 
     app.register_blueprint(bp)
     app.jinja_env.globals["expense_category_label"] = lambda key: CATEGORY_LABELS.get(key, key)
+    app.jinja_env.globals["plan_line_label"] = plan_line_label
+    add_home(app, "payments/ledger/home.html", ledger_home.panel, Role.TREASURER, order=25)
     add_menu(
         app,
         _l("Expenses and outcomes"),
@@ -225,7 +232,7 @@ def strategy(campaign_id: int):
     return redirect(url_for(".index"))
 
 
-def _organisation() -> Organisation | None:
+def _organisation() -> tuple[Organisation | None, list[Organisation]]:
     organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
     wanted = request.args.get("organisation_id")
     if wanted:
@@ -269,8 +276,4 @@ def plan_page():
         organisations=organisations,
         year=year,
         progress=progress,
-        labels={
-            **{("strategy", k): v for k, v in STRATEGY_LABELS.items()},
-            **{("channel", k): v for k, v in CHANNEL_LABELS.items()},
-        },
     ), status

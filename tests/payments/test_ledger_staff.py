@@ -11,9 +11,10 @@ from sqlalchemy import select
 from donors.models import Segment
 from legami.extensions import db
 from mailing.models import Newsletter
+from payments import plan
 from payments.ledger_models import Expense
 from tests import factories
-from tests.payments.ledger_helpers import approved, funded_pact, outcome
+from tests.payments.ledger_helpers import approved, expense, funded_pact, outcome
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -134,3 +135,18 @@ def test_report_back_draft_from_the_ledger(client, login):
     assert newsletter.segments == [segment] and segment.definition == {"campaigns": [campaign.id]}
     client.post(f"/staff/newsletters/report-back/{campaign.id}")
     assert len(db.session.scalars(select(Segment)).all()) == 1  # the segment is reused
+
+
+def test_the_staff_home_shows_expenses_to_approve_and_the_plan(client, login, english):
+    pact, campaign = funded_pact(30_000)
+    recorder = factories.user(roles=("treasurer",))
+    with client.application.test_request_context():
+        expense(campaign, 1_000, recorder, pact=pact)
+        plan.save_targets(
+            campaign.organisation_id, date.today().year, {("strategy", "pacts"): 60_000}
+        )
+        db.session.commit()
+    login("treasurer")
+    page = client.get("/staff/").text
+    assert "expense waiting for approval" in page
+    assert "Generative pacts: €300 / €600" in page.replace("\xa0", " ")
