@@ -108,7 +108,8 @@ def test_the_annual_receipt_sums_the_years_gifts_net_of_refunds(year_of_gifts):
     for line in (
         f"10 marzo {YEAR} Carta di pagamento Doposcuola in via Roma {euros(10_000)}",
         f"1 giugno {YEAR} Bonifico bancario Orti condivisi {euros(3_000)}",
-        f"9 settembre {YEAR} Contanti non detraibile né deducibile Doposcuola in via Roma {euros(1_500)}",
+        f"9 settembre {YEAR} Contanti non detraibile né deducibile Doposcuola in via Roma"
+        f" {euros(1_500)}",
     ):
         assert line in text
     for campaign in (gifts["card"].campaign, gifts["partly_refunded"].campaign):
