@@ -15,6 +15,7 @@ from campaigns.models import Campaign, Lab, Pact, campaign_labs, campaign_pacts
 from donors.giving_figures import GIFT, NET
 from donors.models import DonorYearTotal
 from legami.extensions import db
+from payments.matching_models import MatchLine
 from payments.models import Donation, RecurringGift, RecurringStatus
 
 
@@ -54,6 +55,8 @@ class Share:
     title: str
     gifts: int
     income_cents: int
+    # Matchers' pledges still held for those gifts (payments.matching), beside the income.
+    matched_cents: int = 0
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,13 @@ def shares(start: date, end: date, organisation_id: int | None = None) -> dict[s
         .group_by(Donation.campaign_id)
         .cte("per_campaign")
     )
+    matched = (
+        select(MatchLine.campaign_id, func.sum(MatchLine.held_cents).label("matched"))
+        .join(Donation, Donation.id == MatchLine.donation_id)
+        .where(*_gifts(organisation_id, start, end))
+        .group_by(MatchLine.campaign_id)
+        .cte("matched_per_campaign")
+    )
 
     def summed(kind: str, model, link=None, column=None):
         stmt = select(
@@ -226,7 +236,10 @@ def shares(start: date, end: date, organisation_id: int | None = None) -> dict[s
             model.title.label("title"),
             func.sum(per_campaign.c.gifts).label("gifts"),
             func.sum(per_campaign.c.net).label("net"),
-        ).select_from(per_campaign)
+            func.coalesce(func.sum(matched.c.matched), 0).label("matched"),
+        ).select_from(
+            per_campaign.outerjoin(matched, matched.c.campaign_id == per_campaign.c.campaign_id)
+        )
         if link is None:
             stmt = stmt.join(model, model.id == per_campaign.c.campaign_id)
         else:
@@ -244,7 +257,9 @@ def shares(start: date, end: date, organisation_id: int | None = None) -> dict[s
     for row in db.session.execute(
         select(every).order_by(every.c.kind, every.c.net.desc(), every.c.title)
     ):
-        found[row.kind].append(Share(row.id, row.title, int(row.gifts), int(row.net)))
+        found[row.kind].append(
+            Share(row.id, row.title, int(row.gifts), int(row.net), int(row.matched))
+        )
     return found
 
 

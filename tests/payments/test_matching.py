@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from donors import dashboard
 from legami.extensions import db
 from legami.timeutil import today_rome
 from mailing import compose
@@ -206,3 +207,16 @@ def test_newsletter_campaign_cards_show_raised_and_matched(app):
     with app.test_request_context("/?lang=en"), force_locale("en"):
         html, text = compose.render_block("campaign", campaign, "en")
     assert "+ €15 matched" in html and "+ €15 matched" in text
+
+
+def test_the_fundraising_dashboard_shows_matched_beside_income(client, login, english):
+    campaign = factories.campaign()
+    challenge(campaign, ratio_percent=50)
+    transfer(campaign, 4_000)
+    year = today_rome().year
+    shares = dashboard.shares(today_rome().replace(month=1, day=1), today_rome() + timedelta(1))
+    found = next(s for s in shares["campaigns"] if s.id == campaign.id)
+    assert (found.income_cents, found.matched_cents) == (4_000, 2_000)
+    login("staff")
+    page = client.get(f"/staff/donors/dashboard?year_from={year}&year_to={year}&fresh=1").text
+    assert "+ €20 matched" in page
