@@ -17,6 +17,7 @@ from campaigns.models import Lab, Pact
 from campaigns.outcome_models import LAB_KINDS, PACT_KINDS, Outcome, OutcomeKind
 from legami.extensions import db
 from legami.models import User
+from legami.timeutil import today_rome
 from legami.validation import Invalid
 
 MAX_QUANTITY = 100_000
@@ -51,7 +52,7 @@ def record(req: OutcomeRequest, user: User | None) -> Outcome:
         errors["quantity"] = _l("Give a whole number between 1 and %(max)s.", max=MAX_QUANTITY)
     if not req.description.strip():
         errors["description"] = _l("Required.")
-    if req.happened_on > date.today():
+    if req.happened_on > today_rome():
         errors["happened_on"] = _l("The date cannot be in the future.")
     if errors:
         raise Invalid(errors)

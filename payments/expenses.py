@@ -19,7 +19,7 @@ from campaigns.models import Campaign, Lab, Pact
 from legami import audit
 from legami.extensions import db
 from legami.models import User
-from legami.timeutil import now_utc
+from legami.timeutil import now_utc, today_rome
 from legami.validation import Invalid
 from payments.ledger_models import Expense, ExpenseCategory
 
@@ -81,7 +81,7 @@ def validate(req: ExpenseRequest) -> None:
     funded = req.pact.campaigns if req.pact else req.lab.campaigns if req.lab else None
     if funded is not None and req.campaign not in funded:
         errors["campaign_id"] = _l("This campaign does not fund the chosen pact or lab.")
-    if req.spent_on > date.today():
+    if req.spent_on > today_rome():
         errors["spent_on"] = _l("The date cannot be in the future.")
     if errors:
         raise Invalid(errors)
@@ -153,7 +153,7 @@ def reverse(expense: Expense, reason: str, user: User) -> Expense:
         campaign_id=expense.campaign_id,
         pact_id=expense.pact_id,
         lab_id=expense.lab_id,
-        spent_on=date.today(),
+        spent_on=today_rome(),
         payee=expense.payee,
         category=expense.category,
         description=expense.description,

@@ -1,8 +1,6 @@
 """The back office of the ledger: the treasurer records and reverses expenses, an admin
 approves them, staff set each campaign's strategy and the yearly plan."""
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,6 +14,7 @@ from legami.access import roles_required
 from legami.extensions import db
 from legami.forms import choices
 from legami.models import Organisation, Role
+from legami.timeutil import today_rome
 from legami.validation import Invalid, apply_to_form
 from payments import expenses, ledger, ledger_home, plan
 from payments.ledger_forms import (
@@ -249,7 +248,7 @@ def plan_page():
     organisation, organisations = _organisation()
     if organisation is None:
         abort(404)
-    year = params.parse(request.args.get("year") or str(date.today().year), params.YEAR, "year")
+    year = params.parse(request.args.get("year") or str(today_rome().year), params.YEAR, "year")
     current = plan.targets(organisation.id, year)
     data = {"year": year}
     for (dimension, key), cents in current.items():

@@ -14,6 +14,7 @@ from legami.csv_export import XLSX_TYPE
 from legami.extensions import db
 from legami.forms import choices
 from legami.models import Organisation, Role
+from legami.timeutil import today_rome
 from payments import plan
 from payments.ledger_forms import PeriodForm
 from receipts import annual_report, funder_report
@@ -50,7 +51,7 @@ def _form() -> PeriodForm:
 @bp.get("/")
 @roles_required(Role.TREASURER, Role.STAFF)
 def reports():
-    year = date.today().year
+    year = today_rome().year
     form = PeriodForm(
         formdata=None, start=date(year, 1, 1), end=date(year, 12, 31), organisation_id=0
     )

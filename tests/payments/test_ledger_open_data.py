@@ -6,6 +6,7 @@ beneficiary a careless note might name): none appears."""
 import csv
 import io
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,29 @@ def test_no_public_page_or_export_holds_personal_data(client):
         assert response.status_code == 200, url
         for text in private:
             assert text not in response.text, (url, text)
+
+
+def test_matched_amounts_show_apart_and_the_matchers_payment_counts_as_foundations(client):
+    from payments import matching_settlement, plan
+    from tests.payments.matching import challenge
+
+    pact, campaign = funded_pact()
+    today = date.today()
+    window = {"starts_on": today - timedelta(days=4), "ends_on": today - timedelta(days=1)}
+    found = challenge(campaign, cap_cents=50_000, **window)
+    transfer(campaign, 8_000, day=today - timedelta(days=2))
+    page = client.get(f"/fondi/patti/{pact.slug}?lang=en").text
+    assert "Matched (pledged by matchers, apart)" in page
+    document = client.get(f"/fondi/patti/{pact.slug}.json").get_json()
+    assert (document["raised_cents"], document["matched_cents"]) == (8_000, 8_000)
+    assert document["available_cents"] == 8_000  # a pledge is not money to spend
+    matching_settlement.ask(found.id, None)
+    matching_settlement.settle(found.id, 8_000, date.today(), "TRN-1", None)
+    db.session.commit()
+    db.session.expire_all()
+    document = client.get(f"/fondi/patti/{pact.slug}.json").get_json()
+    assert document["raised_cents"] == 16_000  # the matcher's payment is now a gift
+    validator("ledger.schema.json").validate(document)
+    report = plan.period(date(date.today().year, 1, 1), date.today())
+    assert report.matching_received_cents == 8_000
+    assert report.by_channel["foundations"] == 8_000
