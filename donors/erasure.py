@@ -204,7 +204,8 @@ def forget(donor_id: int, user: User | None, today: date, years: int, request: s
         removed=removed,
         suppressed=len(addresses),
         kept_tax_ids=keeps_tax_ids,
-        request=request,
+        # Staff may have named the person in how they asked.
+        request=_pattern(identifiers).sub(REDACTED, request) if identifiers else request,
     )
     db.session.flush()
     return removed

@@ -173,7 +173,8 @@ def test_forgetting_reaches_every_table_and_file(app, client, login):
     assert any(name.startswith("outbox/") for name in _file_hits(instance, _identifiers()))
 
     answer = client.post(
-        f"/staff/donors/{donor.id}/forget", data={"request_note": "by e-mail", "confirm": "y"}
+        f"/staff/donors/{donor.id}/forget",
+        data={"request_note": f"e-mail from {FIRST} {LAST}", "confirm": "y"},
     )
     assert answer.status_code == 302, answer.text
 
