@@ -16,7 +16,7 @@ from legami.forms import choices
 from legami.models import Organisation, Role
 from legami.timeutil import today_rome
 from legami.validation import Invalid, apply_to_form
-from payments import expenses, ledger, ledger_home, plan
+from payments import expenses, ledger, ledger_demo, ledger_home, plan
 from payments.ledger_forms import (
     CATEGORY_LABELS,
     CHANNEL_LABELS,
@@ -39,8 +39,10 @@ def plan_line_label(dimension: str, key: str) -> str:
 
 def init_app(app) -> None:
     from legami.access import add_home, add_menu
+    from legami.cli import add_demo
 
     app.register_blueprint(bp)
+    add_demo(app, ledger_demo.load)
     app.jinja_env.globals["expense_category_label"] = lambda key: CATEGORY_LABELS.get(key, key)
     app.jinja_env.globals["plan_line_label"] = plan_line_label
     add_home(app, "payments/ledger/home.html", ledger_home.panel, Role.TREASURER, order=25)

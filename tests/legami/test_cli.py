@@ -24,7 +24,8 @@ def test_demo_loads_a_network_and_running_twice_changes_nothing(app):
         model.__name__: db.session.scalar(select(func.count()).select_from(model))
         for model in (Organisation, Pact, Lab, Campaign, User)
     }
-    assert counts == {"Organisation": 3, "Pact": 4, "Lab": 3, "Campaign": 4, "User": 1}
+    # Two staff: the demo ledger's expenses are recorded by one and approved by the other.
+    assert counts == {"Organisation": 3, "Pact": 4, "Lab": 3, "Campaign": 4, "User": 2}
     statuses = sorted(db.session.scalars(select(Campaign.status)))
     assert statuses == ["draft", "ended", "live", "live"]
     assert db.session.scalar(select(func.count()).select_from(Update)) >= 3
