@@ -226,6 +226,10 @@ class RefundStatus(enum.StrEnum):
     CANCELED = "canceled"
 
 
+# The refund states in which the money has gone back (or is on its way) to the giver.
+REFUND_HOLDING = (RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED)
+
+
 class Refund(db.Model):
     """One refund, dated when it was made. A card gift's refund without a Stripe id is money
     Stripe's charge total reported before the refund itself was known (payments.transitions)."""

@@ -21,6 +21,7 @@ from legami.extensions import db
 from legami.timeutil import ROME, now_utc
 from payments import signals
 from payments.models import (
+    REFUND_HOLDING,
     Donation,
     EventState,
     Method,
@@ -253,7 +254,6 @@ def set_refunded_total(donation: Donation, refunded_cents: int) -> list:
     ]
 
 
-HOLDING = (RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED)
 _RANK = {"pending": 0, "requires_action": 0, "succeeded": 1, "failed": 2, "canceled": 2}
 
 
@@ -305,7 +305,7 @@ def record_charge_total(
     known = db.session.scalar(
         select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
             Refund.donation_id == donation.id,
-            or_(Refund.status.in_([s.value for s in HOLDING]), Refund.ended_at > when),
+            or_(Refund.status.in_([s.value for s in REFUND_HOLDING]), Refund.ended_at > when),
         )
     )
     missing = refunded_cents - known
@@ -346,7 +346,7 @@ def _refresh_refunded(donation: Donation) -> list:
     holding = db.session.scalar(
         select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
             Refund.donation_id == donation.id,
-            Refund.status.in_([s.value for s in HOLDING]),
+            Refund.status.in_([s.value for s in REFUND_HOLDING]),
         )
     )
     return set_refunded_total(donation, holding)

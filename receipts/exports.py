@@ -40,7 +40,7 @@ from legami.models import EntityType, Organisation, User
 from legami.money import cents_to_decimal
 from legami.timeutil import ROME
 from payments.methods import TRACEABLE
-from payments.models import Donation, Refund, Status
+from payments.models import REFUND_HOLDING, Donation, Refund, Status
 from receipts import content, issuing, pdf
 from receipts import signals as receipt_signals
 from receipts.models import (
@@ -537,14 +537,16 @@ def precompilata_holders(year: int, organisation_id: int) -> list[Holder]:
     holder; codici fiscali whose check character is wrong are left out (see left_out_rows).
 
     Refunds are dated by their Refund row (staff refunds, and Stripe's through the
-    charge.refunded webhook). A refund made after the year belongs to the data set of its
-    own year, so a year's data set does not change once sent; a refund known only from a
-    total on the gift (a lost dispute) is counted against the gift's own year."""
+    charge.refunded webhook); only those whose money went back count (a failed or canceled
+    Stripe refund stays a row with its status and changes nothing). A refund made after the
+    year belongs to the data set of its own year, so a year's data set does not change once
+    sent; a refund known only from a total on the gift (a lost dispute) is counted against
+    the gift's own year."""
     joint = aliased(Donor)
     start, end = _rome_midnight(date(year, 1, 1)), _rome_midnight(date(year + 1, 1, 1))
     later = (
         select(Refund.donation_id, func.sum(Refund.amount_cents).label("cents"))
-        .where(Refund.created_at >= end)
+        .where(Refund.created_at >= end, Refund.status.in_([s.value for s in REFUND_HOLDING]))
         .group_by(Refund.donation_id)
         .subquery()
     )
@@ -572,6 +574,7 @@ def precompilata_holders(year: int, organisation_id: int) -> list[Holder]:
         .outerjoin(joint, joint.id == Donation.joint_donor_id)
         .where(
             _person_gifts(organisation_id),
+            Refund.status.in_([s.value for s in REFUND_HOLDING]),
             Refund.created_at >= start,
             Refund.created_at < end,
             Donation.received_on < date(year, 1, 1),

@@ -296,3 +296,59 @@ def test_only_the_treasurer_exports(client, login):
     login("treasurer")
     page = client.get("/staff/receipts/exports")
     assert page.status_code == 200 and "receipts.zip" in page.text
+
+
+def _stripe_refund(refund_id: str, amount: int, made: datetime, status: str) -> dict:
+    """A refund object as Stripe publishes it (API 2024-06-20)."""
+    return {
+        "id": refund_id,
+        "object": "refund",
+        "amount": amount,
+        "balance_transaction": f"txn_{refund_id}",
+        "charge": "ch_failed_refund",
+        "created": int(made.timestamp()),
+        "currency": "eur",
+        "destination_details": {"card": {"type": "refund"}, "type": "card"},
+        "failure_balance_transaction": f"txn_back_{refund_id}" if status == "failed" else None,
+        "failure_reason": "expired_or_canceled_card" if status == "failed" else None,
+        "metadata": {},
+        "payment_intent": "pi_failed_refund",
+        "reason": "requested_by_customer",
+        "receipt_number": None,
+        "source_transfer_reversal": None,
+        "status": status,
+        "transfer_reversal": None,
+    }
+
+
+def test_a_failed_stripe_refund_does_not_reduce_the_precompilata(webhooks, client):
+    """A 2025 card gift with a refund in 2025 and, in 2026, one refund that went through and
+    one that Stripe reported pending and then failed: only the money that went back counts,
+    in the gift's year and in the later year's refunds."""
+    campaign = factories.campaign()
+    gift = factories.donation(
+        campaign=campaign,
+        donor=factories.donor(codice_fiscale=CF),
+        amount_cents=6000,
+        received_on=date(2025, 12, 20),
+        stripe_payment_intent_id="pi_failed_refund",
+        stripe_charge_id="ch_failed_refund",
+    )
+    in_year = _stripe_refund("re_in_year", 1000, datetime(2025, 12, 28, tzinfo=UTC), "succeeded")
+    later = _stripe_refund("re_later", 500, datetime(2026, 2, 3, tzinfo=UTC), "succeeded")
+    failing = _stripe_refund("re_failing", 2500, datetime(2026, 3, 4, tzinfo=UTC), "pending")
+    for payload in (
+        event("refund.created", in_year),
+        event("refund.created", later),
+        event("refund.created", failing),
+        event("refund.failed", {**failing, "status": "failed"}),
+    ):
+        assert deliver(client, payload).status_code == 200
+    db.session.expire_all()
+    statuses = dict(db.session.execute(select(Refund.stripe_refund_id, Refund.status)).all())
+    assert statuses == {"re_in_year": "succeeded", "re_later": "succeeded", "re_failing": "failed"}
+    assert db.session.get(Donation, gift.id).refunded_cents == 1500
+
+    org = campaign.organisation_id
+    assert exports.precompilata_rows(2025, org) == [[CF, "erogazione", 2025, 5000]]
+    assert exports.precompilata_rows(2026, org) == [[CF, "rimborso", 2025, 500]]
