@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from campaigns.models import Campaign, Lab, Pact
+from campaigns.models import Campaign, CampaignStatus, Lab, Pact
 from legami.csv_export import to_csv
 from legami.extensions import db
 from legami.page_cache import cached_page
@@ -121,9 +121,17 @@ def network():
         (str(year), str(year), sum(r.spent_cents for r in rows if r.year == year)) for year in years
     ]
     raised_chart = ledger_chart.bars(per_year)
+    campaigns = db.session.scalars(
+        select(Campaign)
+        .where(Campaign.status != CampaignStatus.DRAFT)
+        .order_by(Campaign.starts_on.desc())
+    ).all()
     return render_template(
         "payments/ledger/network.html",
         rows=rows,
+        campaigns=campaigns,
+        pacts=db.session.scalars(select(Pact).order_by(Pact.title)).all(),
+        labs=db.session.scalars(select(Lab).order_by(Lab.title)).all(),
         raised_chart=raised_chart,
         spent_chart=ledger_chart.bars(spent_year),
         chart_height=ledger_chart.height(raised_chart),

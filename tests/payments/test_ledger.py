@@ -171,7 +171,7 @@ def test_public_pages_show_chart_table_matched_apart_and_the_timeline(client, en
 
 
 def test_the_network_page_totals_per_organisation_strategy_and_year(client, english):
-    _pact, campaign = funded_pact(40_000)
+    pact, campaign = funded_pact(40_000)
     treasurer = factories.user(roles=("treasurer",))
     admin = factories.user(roles=("admin",))
     approved(campaign, 15_000, treasurer, admin)
@@ -182,3 +182,7 @@ def test_the_network_page_totals_per_organisation_strategy_and_year(client, engl
     page = client.get("/fondi/?lang=en").text
     assert campaign.organisation.name in page and "Generative pacts" in page
     assert "<svg" in page and "€250" in page
+    assert f'href="/fondi/patti/{pact.slug}"' in page
+    assert f'href="/fondi/campagne/{campaign.slug}"' in page
+    campaign_page = client.get(f"/fondi/campagne/{campaign.slug}").text
+    assert f'href="/fondi/patti/{pact.slug}"' in campaign_page
