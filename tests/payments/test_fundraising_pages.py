@@ -5,7 +5,7 @@ leaderboard; the owner told of gifts and of the goal, their edits and relayed th
 import io
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from legami.extensions import db
 from legami.timeutil import today_rome
@@ -297,3 +297,18 @@ def test_bad_links_and_requests_get_clear_answers(app, client, smtp_server, logi
     )
     assert bad_team.status_code == 422
     assert "This team is not open on this campaign." in bad_team.text
+
+
+def test_opening_pages_is_rate_limited_per_network_address(app_with):
+    app = app_with(RATELIMIT_ENABLED=True)
+    campaign = campaign_with_pages()
+    client = app.test_client()
+    codes = [
+        client.post(
+            f"/campagne/{campaign.slug}/pagine/nuova",
+            data=page_form(campaign, email=f"persona{n}@example.org"),
+        ).status_code
+        for n in range(7)
+    ]
+    assert codes == [200] * 5 + [429] * 2  # five an hour from one address
+    assert db.session.scalar(select(func.count(FundraisingPage.id))) == 5
