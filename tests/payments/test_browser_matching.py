@@ -136,7 +136,8 @@ def test_a_page_opened_given_through_on_a_phone_and_thanked(live_server, browser
         assert "/bonifico" in mobile.url
         _confirm_all_transfers(app)
         mobile.goto(f"{base}/pagine/{page_slug}")
-        assert mobile.locator(".progress .raised").inner_text().replace("\xa0", " ").strip() == "30 €"
+        raised = mobile.locator(".progress .raised").inner_text()
+        assert raised.replace("\xa0", " ").strip() == "30 €"
         assert "Anna Verdi" in mobile.locator("ul.wall").inner_text()
         phone.close()
 
