@@ -425,6 +425,12 @@ def may_receive_report_back(donor: Donor, organisation: Organisation) -> bool:
     )
 
 
+def report_back_consenting() -> ColumnElement[bool]:
+    """A WHERE condition on `Donor`: the donor's part of `may_receive_report_back` (not opted
+    out, not forgotten); the organisation's part is the caller's."""
+    return Donor.report_back_opt_out.is_(False) & Donor.erased_at.is_(None)
+
+
 class sha256_hex(FunctionElement):
     """The hex SHA-256 of a text column, in SQL: how suppressions are matched to donors."""
 

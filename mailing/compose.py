@@ -482,6 +482,12 @@ class Prepared:
     def __init__(self, newsletter: Newsletter, versions: dict[str, _Version]):
         self.newsletter_id = newsletter.id
         self.versions = versions
+        # A report-back's unsubscribe link opts out of report-backs, not of the newsletter.
+        self.purpose = (
+            ConsentPurpose.REPORT_BACK
+            if newsletter.report_back_campaign_id
+            else ConsentPurpose.NEWSLETTER
+        )
         from_email = newsletter.from_email or parseaddr(current_app.config["MAIL_FROM"])[1]
         from_name = newsletter.from_name or parseaddr(current_app.config["MAIL_FROM"])[0]
         self.from_email = from_email
@@ -520,7 +526,7 @@ class Prepared:
 
     def render(self, recipient: Recipient) -> Rendered:
         version = self.version_for(recipient.language)
-        token = consent.unsubscribe_token_for(recipient.donor_id or 0, ConsentPurpose.NEWSLETTER)
+        token = consent.unsubscribe_token_for(recipient.donor_id or 0, self.purpose)
         unsubscribe = self.unsubscribe_url.fill({"t": token})
         name = recipient.first_name or ""
         text_values = {"unsub": unsubscribe}

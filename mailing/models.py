@@ -131,6 +131,11 @@ class Newsletter(db.Model):
     campaign_update_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaign_updates.id", ondelete="SET NULL")
     )
+    # A report-back on this campaign (mailing.report_back): it goes to the campaign's donors
+    # under the report-back rule (donors.consent.may_receive_report_back), not to segments.
+    report_back_campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL")
+    )
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # The sender holding it: a compare-and-set on status sets the token, and every batch
     # the sender commits checks it is still the holder (see mailing.sending).

@@ -153,7 +153,12 @@ def _apply(newsletter: Newsletter, data: DraftData) -> None:
         row.body = versions[language].body
 
 
-def create(data: DraftData, user: User, campaign_update_id: int | None = None) -> Newsletter:
+def create(
+    data: DraftData,
+    user: User,
+    campaign_update_id: int | None = None,
+    report_back_campaign_id: int | None = None,
+) -> Newsletter:
     """A new draft; Invalid (nothing stored) on bad input. The tracking choice is the
     organisation's, copied now, and so is its sender where the data leave it empty."""
     settings = db.session.get(MailSettings, data.organisation_id)
@@ -166,6 +171,7 @@ def create(data: DraftData, user: User, campaign_update_id: int | None = None) -
         created_by_id=user.id,
         track_engagement=bool(settings and settings.track_engagement),
         campaign_update_id=campaign_update_id,
+        report_back_campaign_id=report_back_campaign_id,
     )
     _apply(newsletter, data)
     db.session.add(newsletter)

@@ -1,40 +1,23 @@
 """A report-back newsletter draft from a campaign's ledger and restitution timeline: what
-was raised, what it paid for, what came back, in Italian and English, addressed to the
-campaign's donors (a segment "gave to this campaign", made once and reused).
+was raised, what it paid for, what came back, in Italian and English.
 
-The draft goes through the newsletter's usual audience checks when sent (consent, erasure,
-suppression). Staff review and schedule it; nothing is sent from here.
+It goes to the campaign's donors under the report-back rule (mailing.audience: the
+organisation sends report-backs, the donor did not opt out and was not forgotten; no
+newsletter consent needed), and its unsubscribe link opts out of report-backs. Staff review
+and schedule it; nothing is sent from here.
 """
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from campaigns import restitution
 from campaigns.models import Campaign
-from donors.models import Segment
-from legami.extensions import db
 from legami.i18n import money
 from legami.models import User
 from mailing import newsletters
 from mailing.newsletters import DraftData, VersionData
 from payments import ledger
 from payments.ledger_forms import CATEGORY_LABELS
-
-
-def _segment(campaign: Campaign, user: User) -> Segment:
-    name = f"report-back: {campaign.slug}"[:120]
-    found = db.session.scalar(select(Segment).where(Segment.name == name))
-    if found is None:
-        found = Segment(
-            name=name,
-            description=f"Donors of {campaign.title}"[:500],
-            definition={"campaigns": [campaign.id]},
-            created_by_id=user.id,
-        )
-        db.session.add(found)
-        db.session.flush()
-    return found
 
 
 def body(campaign: Campaign) -> tuple[str, str]:
@@ -87,11 +70,9 @@ def draft(campaign: Campaign, user: User):
         with force_locale(language):
             subject, text = body(campaign)
         versions[language] = VersionData(subject=subject[:200], body=text)
-    segment = _segment(campaign, user)
     data = DraftData(
         organisation_id=campaign.organisation_id,
         title=versions["it"].subject,
         versions=versions,
-        segment_ids=[segment.id],
     )
-    return newsletters.create(data, user)
+    return newsletters.create(data, user, report_back_campaign_id=campaign.id)

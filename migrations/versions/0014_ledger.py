@@ -1,4 +1,4 @@
-"""expenses, restitution, fundraising plan
+"""expenses, restitution, fundraising plan, report-back newsletters
 
 Revision ID: 0014
 Revises: 0013
@@ -106,8 +106,16 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_outcomes_lab_id'), ['lab_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outcomes_pact_id'), ['pact_id'], unique=False)
 
+    with op.batch_alter_table('newsletters', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('report_back_campaign_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_newsletters_report_back_campaign_id_campaigns'), 'campaigns', ['report_back_campaign_id'], ['id'], ondelete='SET NULL')
+
 
 def downgrade():
+    with op.batch_alter_table('newsletters', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_newsletters_report_back_campaign_id_campaigns'), type_='foreignkey')
+        batch_op.drop_column('report_back_campaign_id')
+
     op.drop_table('outcomes')
     op.drop_table('plan_targets')
     op.drop_table('campaign_strategies')

@@ -4,17 +4,20 @@ corrections by reversing entries, outcomes recorded per pact and lab, and the re
 newsletter draft made from a campaign's ledger."""
 
 import io
+import re
 from datetime import date
 
 from sqlalchemy import select
 
-from donors.models import Segment
+from donors import consent
 from legami.extensions import db
-from mailing.models import Newsletter
+from mailing import audience, compose, newsletters
+from mailing.models import Delivery, Newsletter
 from payments import plan
 from payments.ledger_models import Expense
 from tests import factories
 from tests.payments.ledger_helpers import approved, expense, funded_pact, outcome
+from tests.payments.matching import transfer
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -115,26 +118,51 @@ def test_outcomes_are_recorded_for_a_pact_with_kinds_that_fit(client, login, eng
     assert client.get("/staff/restituzione/altro/1").status_code == 404
 
 
-def test_report_back_draft_from_the_ledger(client, login):
-    pact, campaign = funded_pact(25_000)
+def test_report_back_draft_from_the_ledger_goes_out_under_the_report_back_rule(client, login):
+    organisation = factories.organisation(report_back_enabled=True)
+    pact, campaign = funded_pact(25_000, organisation=organisation)
     recorder, admin = factories.user(roles=("treasurer",)), factories.user(roles=("admin",))
     with client.application.test_request_context():
         approved(campaign, 7_500, recorder, admin, pact=pact, category="travel")
         outcome(pact=pact, kind="hours", quantity=9)
+    reader = factories.donor(newsletter_consent=False)  # no newsletter consent: still a reader
+    transfer(campaign, 1_000, donor=reader)
+    transfer(campaign, 1_000, donor=factories.donor(report_back_opt_out=True))
+    transfer(factories.campaign(), 1_000, donor=factories.donor(newsletter_consent=True))
     login("staff")
     response = client.post(f"/staff/newsletters/report-back/{campaign.id}")
     assert response.status_code == 302
     newsletter = db.session.scalar(select(Newsletter))
     versions = {v.language: v for v in newsletter.versions}
     english = versions["en"].body
-    assert "raised €250 from 1 gifts" in english
+    assert "raised €270 from 3 gifts" in english
     assert "Travel: €75" in english and "9 hours of volunteering" in english
     assert f"[[campaign:{campaign.slug}]]" in english
     assert versions["it"].subject and versions["it"].body
-    segment = db.session.scalar(select(Segment))
-    assert newsletter.segments == [segment] and segment.definition == {"campaigns": [campaign.id]}
-    client.post(f"/staff/newsletters/report-back/{campaign.id}")
-    assert len(db.session.scalars(select(Segment)).all()) == 1  # the segment is reused
+    assert newsletter.report_back_campaign_id == campaign.id and newsletter.segments == []
+    # The funded_pact gift's donor and the reader; not the one who opted out, nor others.
+    with client.application.test_request_context():
+        assert audience.count(newsletter) == 2
+        assert audience.freeze(newsletter) == 2
+        db.session.commit()
+        emails = set(db.session.scalars(select(Delivery.email)))
+        assert reader.email in emails
+        rendered = compose.prepare(newsletter).render(
+            newsletters.TestRecipient(1, reader.id, reader.email, "", "it")
+        )
+        token = re.search(rb"/disiscrizione/([\w.\-]+)", rendered.data.replace(b"=\r\n", b""))
+        donor, purpose = consent.from_unsubscribe_token(token.group(1).decode())
+        assert (donor.id, purpose) == (reader.id, "report_back")
+    # Opting out of report-backs while it goes out lapses the frozen delivery.
+    reader = db.session.get(type(reader), reader.id)
+    reader.report_back_opt_out = True
+    db.session.commit()
+    lapsed = db.session.scalar(select(audience.lapsed()).where(Delivery.email == reader.email))
+    assert lapsed == audience.UNSUBSCRIBED
+    organisation = db.session.get(type(organisation), organisation.id)
+    organisation.report_back_enabled = False
+    db.session.commit()
+    assert audience.count(db.session.get(Newsletter, newsletter.id)) == 0
 
 
 def test_the_staff_home_shows_expenses_to_approve_and_the_plan(client, login, english):
