@@ -5,7 +5,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, EmailField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from legami.forms import AmountField, choices
@@ -155,6 +163,12 @@ class RefundForm(FlaskForm):
         _l("Amount to refund (€)"), validators=[DataRequired()], maximum=MAX_GIFT_CENTS
     )
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
+
+
+class ReviewForm(FlaskForm):
+    """The treasurer's decision on a gift in review (payments.review): accept or reject."""
+
+    decision = HiddenField(validators=[DataRequired()])
 
 
 class OfflineGiftForm(FlaskForm):

@@ -26,7 +26,7 @@ from legami.forms import choices
 from legami.i18n import money, when
 from legami.models import Organisation, Role
 from legami.validation import Invalid, apply_to_form
-from payments import bank_csv, camt, giving, listing, references, trace, treasury
+from payments import bank_csv, camt, giving, listing, references, review, trace, treasury
 from payments import statements as statements_service
 from payments.forms import (
     ConfirmTransferForm,
@@ -34,6 +34,7 @@ from payments.forms import (
     MatchLineForm,
     OfflineGiftForm,
     RefundForm,
+    ReviewForm,
     StatementForm,
     TraceForm,
 )
@@ -109,6 +110,7 @@ def _detail(
     refund=None,
     gift_date=None,
     trace_form=None,
+    review_form=None,
     status: int = 200,
 ):
     events = db.session.scalars(
@@ -122,6 +124,8 @@ def _detail(
         events=events,
         confirm=confirm or ConfirmTransferForm(),
         refund=refund or RefundForm(),
+        review_form=review_form or ReviewForm(),
+        review=review.choices(donation) if donation.status == Status.REVIEW else None,
         gift_date=gift_date or GiftDateForm(received_on=donation.received_on),
         trace_form=trace_form
         or TraceForm(
@@ -191,6 +195,84 @@ def _refund_question(donation: Donation, cents: int):
         _("Yes, refund %(amount)s", amount=amount),
         url_for(".donation", donation_id=donation.id),
     )
+
+
+def _review_question(donation: Donation, decision: str, found: review.Choices):
+    donor = donation.donor
+    paid = money(donation.stripe_paid_cents, donation.stripe_paid_currency)
+    back = url_for(".donation", donation_id=donation.id)
+    if decision == review.ACCEPT:
+        return confirm_step.ask(
+            _("Accept the gift as %(amount)s?", amount=paid),
+            [
+                _(
+                    "The gift from %(donor)s becomes %(paid)s, what Stripe charged, instead of "
+                    "%(asked)s, and counts towards “%(campaign)s”.",
+                    donor=donor.display_name,
+                    paid=paid,
+                    asked=money(donation.amount_cents, donation.currency),
+                    campaign=donation.campaign.title,
+                ),
+                _(
+                    "%(donor)s is thanked by e-mail at %(email)s, and the receipt is issued as "
+                    "the organisation's receipt settings say.",
+                    donor=donor.display_name,
+                    email=donor.email,
+                ),
+                _("This cannot be undone: only a refund takes the gift back."),
+            ],
+            _("Yes, accept %(amount)s", amount=paid),
+            back,
+        )
+    refund_line = (
+        _(
+            "Stripe is asked to refund %(amount)s to the card; the refund shows on the gift "
+            "until Stripe confirms it.",
+            amount=money(found.to_refund_cents, donation.stripe_paid_currency),
+        )
+        if found.to_refund_cents
+        else _("Stripe holds nothing of this payment any more: nothing is refunded.")
+    )
+    return confirm_step.ask(
+        _("Cancel the gift of %(amount)s?", amount=paid),
+        [
+            refund_line,
+            _(
+                "The gift from %(donor)s is cancelled: it counts in no total, has no receipt "
+                "and %(donor)s is not mailed.",
+                donor=donor.display_name,
+            ),
+            _("This cannot be undone."),
+        ],
+        _("Yes, refund and cancel") if found.to_refund_cents else _("Yes, cancel the gift"),
+        back,
+    )
+
+
+@bp.post("/donations/<int:donation_id>/review")
+@roles_required(Role.TREASURER)
+def resolve_review(donation_id: int):
+    found = db.get_or_404(Donation, donation_id)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            if not confirm_step.confirmed():
+                choices_now = review.check(found, form.decision.data)
+                return _review_question(found, form.decision.data, choices_now)
+            status = review.resolve(found.id, form.decision.data, current_user)
+        except Invalid as invalid:
+            db.session.rollback()
+            apply_to_form(form, invalid)
+        else:
+            db.session.commit()
+            flash(
+                _("The gift is accepted.")
+                if status == Status.SUCCEEDED
+                else _("The gift is cancelled."),
+                "info",
+            )
+            return redirect(url_for(".donation", donation_id=found.id))
+    return _detail(db.get_or_404(Donation, donation_id), review_form=form, status=422)
 
 
 @bp.post("/donations/<int:donation_id>/confirm")

@@ -195,6 +195,39 @@ def mark_review(
     return []
 
 
+def accept_review(donation: Donation) -> list:
+    """The treasurer accepts a gift in review as paid with what Stripe charged, which is in
+    the gift's own currency: it succeeds with that amount, counts in the totals and is
+    thanked and receipted; refunds already made on it then count as on any gift. The caller
+    holds the row lock."""
+    if donation.status != Status.REVIEW or donation.stripe_paid_currency != donation.currency:
+        return []
+    donation.amount_cents = donation.stripe_paid_cents
+    donation.status = Status.SUCCEEDED
+    donation.refunded_cents = 0
+    db.session.flush()
+    add(
+        donation.campaign_id,
+        donation.id,
+        donation.donor_id,
+        donation.received_on,
+        donation.amount_cents,
+        1,
+    )
+    return [
+        (signals.donation_succeeded, {"donation_id": donation.id}),
+        *_refresh_refunded(donation),
+    ]
+
+
+def reject_review(donation: Donation) -> list:
+    """The treasurer does not accept a gift in review: it is cancelled and counts in no total
+    (what Stripe charged is refunded by the caller, as rows in Stripe's currency)."""
+    if donation.status == Status.REVIEW:
+        donation.status = Status.CANCELLED
+    return []
+
+
 def mark_failed(donation: Donation) -> list:
     if donation.status == Status.PENDING:
         donation.status = Status.FAILED

@@ -574,6 +574,8 @@ def precompilata_holders(year: int, organisation_id: int) -> list[Holder]:
         .outerjoin(joint, joint.id == Donation.joint_donor_id)
         .where(
             _person_gifts(organisation_id),
+            # Refunds of gifts that counted (not of one in review, or refused in review).
+            Donation.status.in_([Status.SUCCEEDED, Status.REFUNDED]),
             Refund.status.in_([s.value for s in REFUND_HOLDING]),
             Refund.created_at >= start,
             Refund.created_at < end,
