@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from campaigns.models import Campaign, CampaignStatus
@@ -34,7 +34,7 @@ from legami.slugs import slugify
 from legami.timeutil import now_utc, today_rome
 from legami.uploads import save_image
 from legami.validation import Invalid
-from payments import page_signals, signals
+from payments import page_signals, signals, success_facts
 from payments.models import Donation, RecurringGift, Status
 from payments.page_models import MAX_STORY, FundraisingPage, PageGift, PageSettings, PageStatus
 
@@ -357,7 +357,22 @@ def leaderboard(campaign_id: int, limit: int = 10) -> list[tuple[FundraisingPage
     return ranked[:limit]
 
 
+# Work for a gift that succeeds: it came through a page, or its monthly gift did.
+success_facts.register(
+    "fundraising_page",
+    or_(
+        exists().where(PageGift.donation_id == Donation.id),
+        and_(
+            Donation.recurring_gift_id.is_not(None),
+            exists().where(PageGift.recurring_gift_id == Donation.recurring_gift_id),
+        ),
+    ),
+)
+
+
 def _on_succeeded(app, donation_id: int, **_) -> None:
+    if not success_facts.may_have_work(donation_id, "fundraising_page"):
+        return
     donation = db.session.get(Donation, donation_id)
     link = db.session.scalar(select(PageGift).where(PageGift.donation_id == donation_id))
     if link is None and donation.recurring_gift_id is not None:

@@ -10,14 +10,14 @@ reading the donor's record.
 
 from dataclasses import fields
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 
 from donors import suggestions
 from donors.identity import DonorDetails
 from donors.models import Donor
 from legami.extensions import db
 from legami.timeutil import now_utc
-from payments import signals
+from payments import signals, success_facts
 from payments.models import Donation, GiftDetails, RecurringGift
 
 _COLUMNS = [f.name for f in fields(DonorDetails) if f.name in GiftDetails.__table__.c]
@@ -52,7 +52,25 @@ def keep(gift: Donation | RecurringGift, details: DonorDetails) -> GiftDetails:
     return row
 
 
+# Work for a gift that succeeds: details typed with it, or with its monthly gift, not applied.
+success_facts.register(
+    "giver_details",
+    or_(
+        exists().where(GiftDetails.donation_id == Donation.id, GiftDetails.applied_at.is_(None)),
+        and_(
+            Donation.recurring_gift_id.is_not(None),
+            exists().where(
+                GiftDetails.recurring_gift_id == Donation.recurring_gift_id,
+                GiftDetails.applied_at.is_(None),
+            ),
+        ),
+    ),
+)
+
+
 def on_succeeded(app, donation_id: int) -> None:
+    if not success_facts.may_have_work(donation_id, "giver_details"):
+        return
     claimed = (
         db.session.connection().execute(_CLAIM, {"b_id": donation_id, "b_at": now_utc()}).first()
     )

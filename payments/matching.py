@@ -22,12 +22,12 @@ transaction: it is always the sum of the lines still held by unsettled challenge
 
 from datetime import date
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 
 from campaigns import totals
 from legami.extensions import db
 from legami.timeutil import today_rome
-from payments import signals
+from payments import signals, success_facts
 from payments.matching_models import Challenge, MatchLine
 from payments.models import Donation, Status
 
@@ -211,8 +211,19 @@ def matched_for(donation_id: int) -> int:
     )
 
 
+# Work for a gift that succeeds: its campaign has a challenge, or the gift has lines already.
+success_facts.register(
+    "matching",
+    or_(
+        exists().where(Challenge.campaign_id == Donation.campaign_id),
+        exists().where(MatchLine.donation_id == Donation.id),
+    ),
+)
+
+
 def _on_succeeded(sender, donation_id: int, **_) -> None:
-    apply(donation_id, new_lines=True)
+    if success_facts.may_have_work(donation_id, "matching"):
+        apply(donation_id, new_lines=True)
 
 
 def _on_changed(sender, donation_id: int, **_) -> None:

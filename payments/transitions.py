@@ -12,6 +12,7 @@ currency and its refunded amount at zero: it counts in no total until it is reso
 """
 
 from datetime import UTC, date, datetime
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import bindparam, exists, func, or_, select, update
@@ -19,7 +20,7 @@ from sqlalchemy.orm.util import identity_key
 
 from legami.extensions import db
 from legami.timeutil import ROME, now_utc
-from payments import signals
+from payments import signals, success_facts
 from payments.models import (
     REFUND_HOLDING,
     Donation,
@@ -100,6 +101,13 @@ _SUCCEED_INTENT = (
 )
 
 
+@cache
+def _with_facts(statement: str, fact_names: tuple[str, ...]):
+    """A success statement that also returns the receivers' facts (payments.success_facts)."""
+    base = {"id": _SUCCEED, "intent": _SUCCEED_INTENT}[statement]
+    return base.returning(*success_facts.columns(fact_names))
+
+
 def succeed_intent(
     intent_id: str, when: datetime, amount_cents: int, currency: str, charge_id: str | None
 ) -> tuple[int | None, list, bool]:
@@ -108,10 +116,11 @@ def succeed_intent(
     the signals, whether events parked on the intent or charge wait for it), or (None, [],
     False) when no such gift changed."""
     day = when.astimezone(ROME).date()
+    facts = success_facts.names()
     row = (
         db.session.connection()
         .execute(
-            _SUCCEED_INTENT,
+            _with_facts("intent", facts),
             {
                 "b_intent": intent_id,
                 "b_at": when,
@@ -125,6 +134,7 @@ def succeed_intent(
     )
     if row is None:
         return None, [], False
+    success_facts.remember(row.id, row, facts)
     _forget(row.id)
     add(row.campaign_id, row.id, row.donor_id, day, row.amount_cents, 1)
     return row.id, [(signals.donation_succeeded, {"donation_id": row.id})], row.parked
@@ -156,10 +166,11 @@ def mark_succeeded(
     """
     when = when or now_utc()
     day = received_on or when.astimezone(ROME).date()
+    facts = success_facts.names()
     row = (
         db.session.connection()
         .execute(
-            _SUCCEED,
+            _with_facts("id", facts),
             {
                 "b_id": donation_id,
                 "b_at": when,
@@ -174,6 +185,7 @@ def mark_succeeded(
     )
     if row is None:
         return []
+    success_facts.remember(donation_id, row, facts)
     _forget(donation_id)
     add(row.campaign_id, donation_id, row.donor_id, day, row.amount_cents, 1)
     return [(signals.donation_succeeded, {"donation_id": donation_id})]
