@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from legami import params
 from legami.extensions import csrf, db
 from legami.models import ApiToken, Role
+from legami.money import COLUMN_MAX_CENTS, AmountError, check_cents
 from legami.problems import validation_problem
 from legami.timeutil import now_utc
 
@@ -166,6 +167,27 @@ def _field(error) -> str:
     return ".".join(path) or "body"
 
 
+def _message(error) -> str:
+    """jsonschema's words, except for an amount (a `*_cents` field): the words of
+    `check_cents`, which the services and forms use too, within the bounds its schema sets."""
+    name = error.absolute_path[-1] if error.absolute_path else None
+    if (
+        isinstance(name, str)
+        and name.endswith("_cents")
+        and error.validator in ("type", "minimum", "maximum")
+    ):
+        bounds = error.schema
+        try:
+            check_cents(
+                error.instance,
+                bounds.get("maximum", COLUMN_MAX_CENTS),
+                allow_zero=bounds.get("minimum", 0) <= 0,
+            )
+        except AmountError as refused:
+            return str(refused.message)
+    return error.message[:300]
+
+
 def json_body() -> dict:
     """The request's JSON object, checked against its operation's documented schema: a 400
     problem when it is not an object, a 422 naming each field that breaks the schema."""
@@ -176,7 +198,7 @@ def json_body() -> dict:
     if validator is not None:
         errors = {}
         for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-            errors.setdefault(_field(error), error.message[:300])
+            errors.setdefault(_field(error), _message(error))
         if errors:
             abort(validation_problem(errors))
     return data

@@ -65,7 +65,7 @@ def test_a_reversal_before_the_receipt_puts_the_gift_back_to_pending(client, tre
 
     response = upload(client, campaign.organisation, _reversal(single))
     assert response.status_code == 302
-    assert "1 reversals" in client.get(response.location).text
+    assert "1 reversal," in client.get(response.location).text  # singular, then the next count
     back = gift(single)
     assert (back.status, back.received_on, back.succeeded_at) == ("pending", None, None)
     assert _totals(campaign, single) == (0, (0, 0))
