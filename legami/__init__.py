@@ -42,6 +42,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         auth_views,
         cli,
         i18n,
+        job_views,
         problems,
         security,
         staff_views,
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     api.init_app(app)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(staff_views.bp)
+    job_views.init_app(app)
     cli.init_app(app)
     for name in DOMAIN_PACKAGES:
         importlib.import_module(name).init_app(app)

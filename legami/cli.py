@@ -28,16 +28,20 @@ main.add_command(shell_command)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 @click.option("--no-scheduler", is_flag=True, help="Do not run the background jobs here.")
+@click.option("--no-worker", is_flag=True, help="Do not run a job worker here.")
 @with_appcontext
-def run(host, port, no_scheduler):
-    """Serve Legami on one machine, with its background jobs (mail, newsletters) embedded."""
+def run(host, port, no_scheduler, no_worker):
+    """Serve Legami on one machine, with its background jobs (mail, newsletters) and a job
+    worker (imports, annual receipts) embedded."""
     from werkzeug.serving import run_simple
 
-    from legami import scheduler
+    from legami import jobs, scheduler
 
     app = current_app._get_current_object()
     if not no_scheduler:
         scheduler.build(app, blocking=False).start()
+    if not no_worker:
+        jobs.start_thread(app)
     click.echo(f"Legami is running at http://{host}:{port}/ (Ctrl+C stops it)")
     run_simple(host, port, app, threaded=True)
 
@@ -52,6 +56,28 @@ def scheduler_command():
     jobs = ", ".join(job[0] for job in app.extensions.get("legami.jobs", []))
     click.echo(f"Scheduler running: {jobs}")
     scheduler.build(app, blocking=True).start()
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run the jobs due now, then stop.")
+@click.option(
+    "--poll",
+    default=5.0,
+    show_default=True,
+    help="Seconds between looks for jobs (PostgreSQL also wakes the worker at once).",
+)
+@with_appcontext
+def worker_command(once, poll):
+    """Run jobs (imports, annual receipts); any number of these, on any machine. SIGTERM
+    stops it after the job in hand."""
+    from legami import jobs
+
+    app = current_app._get_current_object()
+    if once:
+        click.echo(f"{jobs.run_due_jobs()} jobs run.")
+        return
+    click.echo(f"Worker running: {', '.join(jobs.kinds(app)) or 'no job kinds'}", err=True)
+    jobs.serve(app, poll)
 
 
 @click.group("users", help="Staff users.")
@@ -126,6 +152,7 @@ def add_demo(app, loader) -> None:
 
 
 def init_app(app) -> None:
+    app.cli.add_command(worker_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(demo)

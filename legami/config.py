@@ -67,6 +67,9 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "NEWSLETTER_SMTP_CONNECTIONS": int(env.get("NEWSLETTER_SMTP_CONNECTIONS", "4")),
         "NEWSLETTER_RATE_PER_MINUTE": int(env.get("NEWSLETTER_RATE_PER_MINUTE", "0")),
         "NEWSLETTER_LEASE_SECONDS": int(env.get("NEWSLETTER_LEASE_SECONDS", "120")),
+        # How long a job worker holds a job without reporting progress before another worker
+        # may take it over (legami.jobs).
+        "JOB_LEASE_SECONDS": int(env.get("JOB_LEASE_SECONDS", "60")),
         "NEWSLETTER_MAX_ATTEMPTS": int(env.get("NEWSLETTER_MAX_ATTEMPTS", "6")),
         "NEWSLETTER_RETRY_SECONDS": float(env.get("NEWSLETTER_RETRY_SECONDS", "30")),
         "NEWSLETTER_BATCH": int(env.get("NEWSLETTER_BATCH", "20")),
