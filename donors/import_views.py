@@ -2,7 +2,6 @@
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -22,6 +21,7 @@ from donors import importing
 from donors.import_plan import describe
 from donors.import_presets import PRESETS, ROW_STATUSES, TARGETS, TIMEZONES
 from donors.models import ImportJob, ImportOutcome, ImportStatus
+from legami import jobs
 from legami.access import add_menu, roles_required
 from legami.extensions import db
 from legami.forms import choices
@@ -50,6 +50,7 @@ OUTCOME_LABELS = {
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    jobs.add_job_kind(app, importing.JOB_KIND, importing.run_job, _l("Donor import"), attempts=2)
     add_menu(app, _l("Import"), "donor_imports.imports", Role.STAFF, group="donors")
 
 
@@ -170,8 +171,7 @@ def run(job_id: int):
     job = db.get_or_404(ImportJob, job_id)
     form = FlaskForm()
     startable = job.status in (ImportStatus.CHECKED, ImportStatus.FAILED)
-    if form.validate_on_submit() and startable and importing.claim(job.id):
-        importing.run_in_background(current_app._get_current_object(), job.id)
+    if form.validate_on_submit() and startable and importing.start_run(job.id, current_user.id):
         flash(_("The import is running; this page follows it."), "info")
     else:
         flash(_("This import cannot start now: check it first (dry run)."), "error")

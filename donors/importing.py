@@ -10,7 +10,6 @@ a donor created meanwhile by someone else (a gift, a sign-up) is planned again a
 """
 
 import shutil
-import threading
 import uuid
 from collections import ChainMap, Counter
 from collections.abc import Callable
@@ -33,11 +32,12 @@ from donors.import_presets import (
     ROW_STATUSES,
     TARGETS,
     TIMEZONES,
+    detect_preset,
     initial_mapping,
 )
 from donors.import_rows import parse_row
 from donors.models import ImportJob, ImportOutcome, ImportRow, ImportStatus
-from legami import audit
+from legami import audit, jobs
 from legami.extensions import db
 from legami.models import User
 from legami.sql import bulk_insert, plan_each_statement
@@ -82,7 +82,7 @@ def create_job(filename: str, upload: BinaryIO, preset: str, user_id: int | None
     job = ImportJob(
         filename=name[:255],
         stored_path=f"imports/{stored}",
-        preset=preset,
+        preset=detect_preset(headers, preset),
         mapping=initial_mapping(headers, preset),
         total_rows=total,
         created_by_id=user_id,
@@ -274,19 +274,41 @@ def run(job_id: int, progress: Callable[[int], None] | None = None) -> ImportJob
     return job
 
 
-def run_in_background(app, job_id: int) -> threading.Thread:
-    """Run a claimed job in a thread with its own app context; the request returns at once."""
+JOB_KIND = "donors.import"
 
-    def work():
-        with app.app_context():
-            try:
-                run(job_id)
-            except Exception:
-                app.logger.exception("donor import %s failed", job_id)
 
-    thread = threading.Thread(target=work, name=f"donor-import-{job_id}")
-    thread.start()
-    return thread
+def start_run(job_id: int, user_id: int | None) -> bool:
+    """Claim the import and queue its real run for a worker (committed); False when it runs
+    or ran already."""
+    if not claim(job_id):
+        return False
+    jobs.enqueue(JOB_KIND, {"import_id": job_id}, started_by_id=user_id)
+    db.session.commit()
+    return True
+
+
+def run_job(running: jobs.RunningJob) -> dict:
+    """The worker's side: run the import, reporting rows done (which renews the lease). A run
+    taken over after its worker died, or retried after an error, starts the file again:
+    rows already written match their donors and change nothing twice."""
+    import_id = running.parameters["import_id"]
+    job = db.session.get(ImportJob, import_id)
+    if job.status != ImportStatus.DONE:
+        claim(import_id)  # a retry after an error: the import shows it runs again
+        total, done = job.total_rows, 0
+
+        def progress(rows: int) -> None:
+            nonlocal done
+            done += rows
+            running.progress(done, total)
+
+        job = run(import_id, progress)
+    return {
+        "created": job.created,
+        "updated": job.updated,
+        "skipped": job.skipped,
+        "rejected": job.rejected,
+    }
 
 
 def outcome_counts(job_id: int, dry_run: bool) -> dict[str, int]:

@@ -33,7 +33,7 @@ def init_app(app) -> None:
     app.register_blueprint(portal.bp)
     api.init_app(app)
     add_portal_section(app, _l("Your receipts"), "receipts_portal.receipts")
-    app.register_blueprint(annual_views.bp)
+    annual_views.init_app(app)
     app.register_blueprint(settings_views.bp)
     app.register_blueprint(archive_views.bp)
     report_views.init_app(app)

@@ -7,7 +7,6 @@ from datetime import date
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -186,7 +185,7 @@ def issue_missing(reason: str):
         reason=reason,
     )
     db.session.commit()
-    job_id = annual_views.start(current_app._get_current_object(), year, organisation_id, reason)
+    job_id = annual_views.start(year, organisation_id, reason)
     return redirect(url_for("receipts_annual.job", job_id=job_id))
 
 

@@ -15,7 +15,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
-from legami import create_app
+from legami import create_app, jobs
 from legami.extensions import db
 from tests import factories
 from tests.dbs import PG_URL, engine_name, fresh_database
@@ -149,7 +149,8 @@ def free_port() -> int:
 
 @pytest.fixture
 def live_server(database_url, tmp_path):
-    """The app served over real HTTP on loopback, CSRF on, for the browser tests."""
+    """The app served over real HTTP on loopback, CSRF on, for the browser tests, with a job
+    worker thread as `legami run` embeds one."""
     port = free_port()
     app = make_test_app(
         database_url,
@@ -162,8 +163,11 @@ def live_server(database_url, tmp_path):
     thread.start()
     server.app = app
     server.url = f"http://127.0.0.1:{port}"
+    worker, stop_worker = jobs.start_thread(app, poll=0.2)
     yield server
     server.shutdown()
+    stop_worker.set()
+    worker.join(30)
     with app.app_context():
         db.session.remove()
         _empty_tables()
