@@ -364,6 +364,23 @@ SCHEMAS = {
                 "items": _TEXT,
                 "description": "any of these, case and accents aside",
             },
+            "fundraiser": {
+                "type": "boolean",
+                "description": "true: opened a confirmed personal fundraising page; false: none",
+            },
+            "raised_through_pages": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["min_cents"],
+                "properties": {
+                    "min_cents": {"type": "integer", "minimum": 1, "maximum": params.COUNT.high}
+                },
+                "description": "their fundraising pages raised at least this, net of refunds",
+            },
+            "gave_through_page_of": {
+                **_IDS,
+                "description": "gave through a fundraising page of any of these donors",
+            },
         },
     },
     "Segment": {

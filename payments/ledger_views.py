@@ -164,11 +164,11 @@ def api_network():
     return jsonify(open_data.network_document(ledger.network()))
 
 
-@api.get("/<api_kind>/<slug>")
-def api_ledger(api_kind: str, slug: str):
-    if api_kind not in API_KINDS:
+@api.get("/<kind>/<slug>")
+def api_ledger(kind: str, slug: str):
+    if kind not in API_KINDS:
         abort(404)
-    return jsonify(_document(API_KINDS[api_kind], slug)[0])
+    return jsonify(_document(API_KINDS[kind], slug)[0])
 
 
 def _schema(name: str) -> dict:
