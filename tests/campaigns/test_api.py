@@ -44,7 +44,7 @@ def test_campaigns_are_paginated_and_only_public(client):
 
 
 def test_bad_paging_is_a_problem(client):
-    response = client.get("/api/v1/campaigns?page=zero")
+    response = client.get("/api/v1/campaigns?page=zero&lang=en")
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     assert response.json["status"] == 422

@@ -140,9 +140,11 @@ def test_a_segment_exports_only_its_donors_and_the_export_is_audited(client, sta
     assert (last.target, last.detail["rows"], last.detail["segment"]) == ("donors", 2, None)
 
 
-def test_an_unknown_segment_is_404(client, staff, donors):
+def test_an_unknown_segment_is_404_and_a_malformed_one_400(client, staff, donors):
     assert client.get("/staff/donors/export.csv?segment=999").status_code == 404
-    assert client.get("/staff/donors/export.xlsx?segment=abc").status_code == 404
+    malformed = client.get("/staff/donors/export.xlsx?segment=abc&lang=en")
+    assert malformed.status_code == 400
+    assert "segment must be a whole number" in malformed.text
     assert db.session.scalar(select(AuditEntry)) is None
 
 

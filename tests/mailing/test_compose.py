@@ -117,7 +117,7 @@ def test_received_mail_has_headers_parts_personalisation_and_campaign_card(app, 
     assert unsubscribe in text and unsubscribe in page
     assert newsletter.organisation.name in text and "Via Roma 1" in page
 
-    assert unnamed["Subject"] == "Novità per "
+    assert unnamed["Subject"] == "Novità per"  # tidied: no trailing space for an empty name
     assert _body(unnamed, "plain").startswith("Ciao amica, amico,")
 
 

@@ -119,7 +119,7 @@ def _receipt(client) -> Receipt:
 
 def _upload(client, org_id: int, data: bytes, password: str = PASSWORD, tsa_url: str = ""):
     return client.post(
-        f"/staff/receipts/settings/{org_id}/seal",
+        f"/staff/receipts/settings/{org_id}/seal?lang=en",
         data={
             "seal_file": (io.BytesIO(data), "sigillo.p12"),
             "seal_password": password,
