@@ -16,7 +16,9 @@ has the person's e-mail addresses, full name, phone and tax identifiers replaced
 `[forgotten]`, and every file under the instance folder and the outbox (stored import
 uploads, outbox mail, logs, exports) that names them loses those lines (CSV, text, logs) or
 goes whole (mail, other files). Issued receipts, their PDFs and their annual ZIPs are kept:
-they are accounting records, kept by law.
+they are accounting records, kept by law. On SQLite the old rows would stay in the
+write-ahead log: once the erasure commits, the log is checkpointed into the database (whose
+freed space `secure_delete` zeroes, see legami.extensions) and truncated.
 """
 
 import json
@@ -26,7 +28,8 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, String, Text, Unicode, cast, delete, func, or_, select, update
+from sqlalchemy import JSON, String, Text, Unicode, cast, delete, event, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from donors import consent
 from donors.identity import normalise_email
@@ -66,6 +69,8 @@ KEPT_SUFFIXES = (".sqlite", ".sqlite-wal", ".sqlite-shm", ".db")
 LINE_FILES = (".csv", ".txt", ".log", ".tsv")
 # Text shorter than this is not searched for (a two-letter name would match everyone).
 MIN_IDENTIFIER = 5
+# Set in a session's info by `forget`: its commit checkpoints SQLite's write-ahead log.
+CHECKPOINT = "erasure_checkpoint"
 
 
 def placeholder_email(donor_id: int) -> str:
@@ -208,7 +213,28 @@ def forget(donor_id: int, user: User | None, today: date, years: int, request: s
         request=_pattern(identifiers).sub(REDACTED, request) if identifiers else request,
     )
     db.session.flush()
+    db.session.info[CHECKPOINT] = True
     return removed
+
+
+@event.listens_for(Session, "after_commit")
+def _checkpoint(session: Session) -> None:
+    """After an erasure commits on SQLite, copy the write-ahead log into the database and
+    truncate it, so that the old rows leave the disk."""
+    if not session.info.pop(CHECKPOINT, False):
+        return
+    engine = session.get_bind()
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+    if busy:
+        current_app.logger.warning("erasure: the SQLite log is busy; it empties at next checkpoint")
+
+
+@event.listens_for(Session, "after_rollback")
+def _no_checkpoint(session: Session) -> None:
+    session.info.pop(CHECKPOINT, None)
 
 
 def _delete(model, *where) -> int:

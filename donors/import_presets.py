@@ -218,9 +218,29 @@ def _mailchimp_status(columns: list[str]) -> str:
     return RowStatus.SUBSCRIBED
 
 
+# Headers only these exports write: a file carrying one is read as that export whatever
+# preset was chosen, so its status and privacy columns are never ignored.
+MARKS = {
+    "mailchimp": _index(
+        {"mark": ["UNSUB_TIME", "CLEAN_TIME", "OPTIN_TIME", "MEMBER_RATING", "LEID", "EUID"]}
+    ),
+    "civicrm": _index(
+        {"mark": ["Do Not Email", "No Bulk Emails (User Opt Out)", "Is Opt Out", "On Hold"]}
+    ),
+}
+
+
+def detect_preset(headers: list[str], chosen: str) -> str:
+    """The export the headers show (Mailchimp before CiviCRM), else the chosen preset."""
+    keys = {header_key(h) for h in headers}
+    return next((name for name, marks in MARKS.items() if keys & marks.keys()), chosen)
+
+
 def initial_mapping(headers: list[str], preset: str) -> dict:
     """The mapping a preset suggests: one target per column, the zone of times, and what the
-    rows are (a Mailchimp export: its members' status; otherwise what each row says)."""
+    rows are (a Mailchimp export: its members' status; otherwise what each row says). A file
+    that shows itself a Mailchimp or CiviCRM export by its headers is mapped as one."""
+    preset = detect_preset(headers, preset)
     found = PRESETS[preset]["headers"]
     columns = [found.get(header_key(h), IGNORE) for h in headers]
     status = _mailchimp_status(columns) if preset == "mailchimp" else RowStatus.ROWS

@@ -36,7 +36,8 @@ limiter = Limiter(get_remote_address, headers_enabled=True)
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """SQLite: write-ahead log (readers never wait for a writer), wait for locks, keep FKs."""
+    """SQLite: write-ahead log (readers never wait for a writer), wait for locks, keep FKs,
+    and zero deleted content (a forgotten donor's old rows, see donors.erasure)."""
     if type(dbapi_connection).__module__ != "sqlite3":
         return
     cursor = dbapi_connection.cursor()
@@ -44,4 +45,5 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
