@@ -70,6 +70,8 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # How long a job worker holds a job without reporting progress before another worker
         # may take it over (legami.jobs).
         "JOB_LEASE_SECONDS": int(env.get("JOB_LEASE_SECONDS", "60")),
+        # Where files are stored (legami.storage): a folder; empty: the instance folder.
+        "STORAGE_URL": env.get("STORAGE_URL", ""),
         "NEWSLETTER_MAX_ATTEMPTS": int(env.get("NEWSLETTER_MAX_ATTEMPTS", "6")),
         "NEWSLETTER_RETRY_SECONDS": float(env.get("NEWSLETTER_RETRY_SECONDS", "30")),
         "NEWSLETTER_BATCH": int(env.get("NEWSLETTER_BATCH", "20")),

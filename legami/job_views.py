@@ -2,7 +2,7 @@
 retry for failed ones. Each user sees the kinds their roles allow (admins see all); every
 figure is read from the job rows, so any web worker serves the page."""
 
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from flask import (
     Blueprint,
@@ -24,6 +24,7 @@ from legami import jobs
 from legami.access import add_menu, roles_required
 from legami.extensions import db
 from legami.models import Role, User
+from legami.storage import InvalidKey, NotStored, storage
 
 bp = Blueprint("jobs", __name__, url_prefix="/staff/jobs")
 
@@ -78,15 +79,16 @@ def recent():
 @bp.get("/<int:job_id>/result")
 @roles_required(Role.STAFF, Role.TREASURER)
 def result(job_id: int):
-    """The job's stored file, if it made one."""
+    """The job's stored file, if it made one, streamed from the file storage."""
     job = _visible_job(job_id)
     if job.status != jobs.JobStatus.DONE or not job.result_path:
         abort(404)
-    folder = Path(current_app.instance_path).resolve()
-    path = (folder / job.result_path).resolve()
-    if not path.is_relative_to(folder) or not path.is_file():
+    try:
+        stream = storage().open(job.result_path)
+    except (NotStored, InvalidKey):
         abort(404)
-    return send_file(path, as_attachment=True, download_name=path.name)
+    name = PurePosixPath(job.result_path).name
+    return send_file(stream, as_attachment=True, download_name=name)
 
 
 @bp.post("/<int:job_id>/retry")

@@ -103,7 +103,7 @@ class Job(db.Model):
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
     message: Mapped[str] = mapped_column(String(300), default="")
-    # What came out: a summary, and/or a stored file (a path under the instance folder).
+    # What came out: a summary, and/or a stored file (its legami.storage key).
     result: Mapped[dict | None] = mapped_column(JSON)
     result_path: Mapped[str | None] = mapped_column(String(300))
     error: Mapped[str] = mapped_column(Text, default="")
