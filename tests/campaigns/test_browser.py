@@ -61,9 +61,13 @@ def test_staff_create_publish_and_public_page(live_server, page, tmp_path):
     assert "/staff/campaigns/new" not in page.url, page.content()
     assert page.url.rstrip("/").split("/")[-1].isdigit(), page.url
 
-    # Publish from the edit page.
+    # Publish from the edit page: the button opens a confirmation stating the consequence.
+    confirm = page.locator("form[action$='/publish'] button[type=submit]")
+    assert not confirm.is_visible()
+    page.locator("details.confirm-inline:has(form[action$='/publish']) > summary").click()
+    assert "/campagne/" in page.locator("form[action$='/publish'] p").inner_text()
     with page.expect_navigation():
-        page.click("form[action$='/publish'] button[type=submit]")
+        confirm.click()
 
     with live_server.app.app_context():
         campaign = db.session.scalar(select(Campaign))
