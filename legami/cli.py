@@ -66,18 +66,28 @@ def scheduler_command():
     show_default=True,
     help="Seconds between looks for jobs (PostgreSQL also wakes the worker at once).",
 )
+@click.option(
+    "--kind",
+    "only",
+    multiple=True,
+    help="Run only jobs of this kind (repeat for several); by default every kind.",
+)
 @with_appcontext
-def worker_command(once, poll):
+def worker_command(once, poll, only):
     """Run jobs (imports, annual receipts); any number of these, on any machine. SIGTERM
     stops it after the job in hand."""
     from legami import jobs
 
     app = current_app._get_current_object()
+    unknown = set(only) - set(jobs.kinds(app))
+    if unknown:
+        raise click.BadParameter(f"no job kind {', '.join(sorted(unknown))}", param_hint="--kind")
+    only = list(only) or None
     if once:
-        click.echo(f"{jobs.run_due_jobs()} jobs run.")
+        click.echo(f"{jobs.run_due_jobs(only)} jobs run.")
         return
-    click.echo(f"Worker running: {', '.join(jobs.kinds(app)) or 'no job kinds'}", err=True)
-    jobs.serve(app, poll)
+    click.echo(f"Worker running: {', '.join(only or jobs.kinds(app)) or 'no job kinds'}", err=True)
+    jobs.serve(app, poll, only)
 
 
 @click.group("users", help="Staff users.")

@@ -443,8 +443,9 @@ def start_thread(app, poll: float = POLL_SECONDS) -> tuple[threading.Thread, thr
     return thread, stop
 
 
-def serve(app, poll: float = POLL_SECONDS) -> None:
-    """`legami worker`: run jobs in the foreground until SIGTERM or SIGINT (graceful)."""
+def serve(app, poll: float = POLL_SECONDS, only: list[str] | None = None) -> None:
+    """`legami worker`: run jobs (of the kinds in `only`, by default all) in the foreground
+    until SIGTERM or SIGINT; the job in hand is finished first."""
     stop = threading.Event()
 
     def _stop(_signum, _frame):
@@ -452,4 +453,4 @@ def serve(app, poll: float = POLL_SECONDS) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    work(app, stop, poll)
+    work(app, stop, poll, only)

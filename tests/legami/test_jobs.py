@@ -147,6 +147,18 @@ def test_the_worker_command_runs_due_jobs_once(kinds):
     assert _row(job.id).status == "done"
 
 
+def test_a_worker_may_run_only_some_kinds(kinds):
+    counted = jobs.enqueue("test.count", {"n": 1})
+    broken = jobs.enqueue("test.broken", {"why": "x"})
+    db.session.commit()
+    runner = kinds.test_cli_runner()
+    result = runner.invoke(args=["worker", "--once", "--kind", "test.count"])
+    assert result.exit_code == 0 and "1 jobs run." in result.output, result.output
+    assert (_row(counted.id).status, _row(broken.id).status) == ("done", "queued")
+    refused = runner.invoke(args=["worker", "--once", "--kind", "test.nothing"])
+    assert refused.exit_code != 0 and "no job kind test.nothing" in refused.output
+
+
 def test_a_worker_thread_runs_jobs_and_stops_when_told(kinds):
     thread, stop = jobs.start_thread(kinds, poll=0.2)
     try:
