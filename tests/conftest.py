@@ -174,8 +174,11 @@ def live_server(database_url, tmp_path):
         db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Playwright's sync API keeps an event loop running in
+    this thread while it lives, so asyncio.run (pyhanko's sealing) fails in later modules
+    unless it stops with the module that used it."""
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium not found at {CHROMIUM}")
