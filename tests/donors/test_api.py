@@ -169,6 +169,27 @@ def test_invalid_segments_are_422_problems(client, staff_token, body, fields):
     assert count(Segment) == 1
 
 
+def test_segments_by_fundraising_pages_are_accepted_over_the_api(client, staff_token):
+    fundraiser = factories.donor(last_name="Pagina")
+    definition = {
+        "fundraiser": True,
+        "raised_through_pages": {"min_cents": 100},
+        "gave_through_page_of": [fundraiser.id],
+    }
+    response = client.post(
+        "/api/v1/segments", json={"name": "Pages", "definition": definition}, headers=staff_token
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["definition"] == definition
+    zero = {"name": "Zero", "definition": {"raised_through_pages": {"min_cents": 0}}}
+    refused = client.post("/api/v1/segments", json=zero, headers=staff_token)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json["errors"]] == [
+        "definition.raised_through_pages.min_cents"
+    ]
+    assert count(Segment) == 1
+
+
 def test_every_donor_and_segment_route_needs_a_staff_token(client):
     segment = segments.save(None, "Any", "", {}, None)
     donor = factories.donor()
