@@ -1,6 +1,7 @@
-"""Annual receipts as durable jobs on PostgreSQL: two `legami worker` processes, the one
-running the job is killed half-way, the other takes it over after its lease and finishes:
-every donor gets one receipt, numbers without gap or duplicate."""
+"""Annual receipts as durable jobs: any web worker serves a run's progress from its row; on
+PostgreSQL, of two `legami worker` processes the one running the job is killed half-way and
+the other takes it over after its lease and finishes: every donor gets one receipt, numbers
+without gap or duplicate."""
 
 import os
 import signal
@@ -116,3 +117,30 @@ def test_a_killed_worker_s_run_is_finished_by_the_other_without_gap_or_duplicate
         pass
     db.session.expire_all()
     assert all(r.pdf_path for r in db.session.scalars(select(Receipt)))
+
+
+def test_any_web_worker_serves_the_progress_of_a_run_another_started(client, login, app_with):
+    """Two apps on one database stand for two web workers: the run started through one is
+    followed through the other, from its job row."""
+    login("treasurer")
+    org = factories.organisation(art83_eligible=True)
+    settings_for(org.id).policy = Policy.ANNUAL
+    db.session.commit()
+    campaign = factories.campaign(organisation=org)
+    for n in range(3):
+        factories.donation(campaign=campaign, received_on=date(YEAR, 5, 1 + n))
+    db.session.commit()
+    started = client.post("/staff/receipts/annual", data={"year": YEAR, "organisation": org.id})
+    assert started.status_code == 302
+    url = f"{started.location}/status"
+    db.session.commit()  # this app's read of `org` ends: nothing of it stays open
+
+    other = app_with().test_client()
+    other.set_cookie("session", client.get_cookie("session").value)
+    waiting = other.get(url)
+    assert waiting.status_code == 200
+    assert (waiting.json["status"], waiting.json["done"]) == ("running", 0)
+    assert jobs.run_due_jobs() == 1
+    finished = other.get(url).json
+    assert (finished["status"], finished["issued"], finished["rendered"]) == ("done", 3, 3)
+    assert finished == client.get(url).json
