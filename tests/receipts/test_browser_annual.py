@@ -143,6 +143,7 @@ def test_treasurer_issues_annual_receipts_then_downloads_the_zip(live_server, pa
     assert len(pdfs) == donors
     assert all(body.startswith(b"%PDF-") for body in pdfs.values())
     assert all(name.startswith(f"{data['org_slug']}/") for name in pdfs)
-    assert sorted(row["file"] for row in index) == sorted(pdfs)
-    assert {row["donor"]: Decimal(row["amount_eur"]) for row in index} == data["owed"]
-    assert {row["status"] for row in index} == {"issued"}
+    assert sorted(row["File"] for row in index) == sorted(pdfs)
+    amounts = {row["Donatore"]: Decimal(row["Importo (€)"].replace(",", ".")) for row in index}
+    assert amounts == data["owed"]
+    assert {row["Stato"] for row in index} == {"emessa"}
