@@ -58,6 +58,12 @@ TABLE_LABELS = {
     "portal_tokens": _l("Portal links"),
     "import_rows": _l("Import rows"),
     "mail_jobs": _l("Mails"),
+    "receipts": _l("Receipts"),
+    "donor_suggestions": _l("Suggested changes"),
+    "newsletter_deliveries": _l("Newsletters received"),
+    "fundraising_pages": _l("Fundraising pages"),
+    "matching_challenges": _l("Matching challenges"),
+    "donor_year_totals": _l("Yearly totals"),
 }
 
 

@@ -39,7 +39,6 @@ from legami import params
 from legami.access import add_menu, roles_required
 from legami.extensions import db
 from legami.forms import AmountField, MultiCheckboxField, choices
-from legami.i18n import LANGUAGES
 from legami.models import Organisation, Role
 from legami.money import COLUMN_MAX_CENTS, format_amount
 from legami.validation import Invalid, apply_to_form
@@ -105,7 +104,9 @@ class SegmentForm(FlaskForm):
     newsletter_consent = _either(
         _l("Newsletter consent"), _l("Has consented"), _l("Has not consented")
     )
-    languages = MultiCheckboxField(_l("Language is any of"), choices=choices(LANGUAGES.items()))
+    languages = MultiCheckboxField(
+        _l("Language is any of"), choices=choices([("it", _l("Italian")), ("en", _l("English"))])
+    )
     towns = StringField(
         _l("Town is any of"),
         description=_l("Separated by commas; capitals and accents do not matter."),

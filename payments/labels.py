@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from payments.models import Method, Status
+from payments.page_models import PageStatus
 
 METHOD = {
     Method.CARD: _l("Card"),
@@ -24,7 +25,18 @@ STATUS = {
     Status.CANCELLED: _l("Cancelled"),
     Status.REVIEW: _l("Needs review"),
 }
+PAGE_STATUS = {
+    PageStatus.UNCONFIRMED: _l("Waiting for the owner's e-mail"),
+    PageStatus.PENDING: _l("Waiting for approval"),
+    PageStatus.LIVE: _l("Live"),
+    PageStatus.HIDDEN: _l("Hidden"),
+    PageStatus.REJECTED: _l("Rejected"),
+}
 
 
 def init_app(app) -> None:
-    app.jinja_env.globals.update(method_label=METHOD.get, donation_status_label=STATUS.get)
+    app.jinja_env.globals.update(
+        method_label=METHOD.get,
+        donation_status_label=STATUS.get,
+        page_status_label=PAGE_STATUS.get,
+    )
