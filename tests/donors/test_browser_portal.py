@@ -82,6 +82,9 @@ def test_donor_enters_by_mailed_link_and_stops_the_monthly_gift(live_server, pag
         page.click('nav.portal-nav a[href="/portal/mensili"]')
     cancel = page.locator(f'form[action="/portal/mensili/{token}/annulla"]')
     assert cancel.count() == 1
+    # Stopping is irreversible: the button is behind a confirmation that says so.
+    assert not cancel.locator("button[type=submit]").is_visible()
+    page.click("details.confirm-inline summary")
     with page.expect_navigation() as navigation:
         cancel.locator("button[type=submit]").click()
     assert navigation.value.status == 200
