@@ -13,7 +13,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from campaigns.models import Lab, Pact
+from campaigns.models import Campaign, Lab, Pact, campaign_labs, campaign_pacts
 from campaigns.outcome_models import LAB_KINDS, PACT_KINDS, Outcome, OutcomeKind
 from legami.extensions import db
 from legami.models import User
@@ -93,11 +93,13 @@ def totals(outcomes) -> dict[str, int]:
     return {kind.value: sums[kind] for kind in OutcomeKind if sums[kind]}
 
 
-def between(start: date, end: date) -> list[Outcome]:
-    return list(
-        db.session.scalars(
-            select(Outcome)
-            .where(Outcome.happened_on >= start, Outcome.happened_on <= end)
-            .order_by(Outcome.happened_on)
-        )
-    )
+def between(start: date, end: date, organisation_id: int | None = None) -> list[Outcome]:
+    """Entries of [start, end]; with an organisation, only those of the pacts and labs its
+    campaigns fund (pacts and labs belong to the network, campaigns to an organisation)."""
+    stmt = select(Outcome).where(Outcome.happened_on >= start, Outcome.happened_on <= end)
+    if organisation_id is not None:
+        funded = select(Campaign.id).where(Campaign.organisation_id == organisation_id)
+        pacts = select(campaign_pacts.c.pact_id).where(campaign_pacts.c.campaign_id.in_(funded))
+        labs = select(campaign_labs.c.lab_id).where(campaign_labs.c.campaign_id.in_(funded))
+        stmt = stmt.where(Outcome.pact_id.in_(pacts) | Outcome.lab_id.in_(labs))
+    return list(db.session.scalars(stmt.order_by(Outcome.happened_on)))

@@ -160,7 +160,9 @@ def period(start: date, end: date, organisation: Organisation | None = None) -> 
     for category, cents in db.session.execute(spent.group_by(Expense.category)):
         report.spent_by_category[category] += int(cents)
         report.spent_cents += int(cents)
-    report.restitution = restitution.totals(restitution.between(start, end))
+    report.restitution = restitution.totals(
+        restitution.between(start, end, organisation.id if organisation else None)
+    )
     if organisation is not None:
         report.plan = _against_plan(report, organisation.id, start.year)
     return report

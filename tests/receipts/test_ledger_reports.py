@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from legami.extensions import db
 from legami.models import AuditEntry
-from payments import ledger
+from payments import ledger, plan
 from tests import factories
 from tests.payments.ledger_helpers import approved, funded_pact, outcome
 from tests.payments.matching import transfer
@@ -109,3 +109,16 @@ def test_annual_report_in_italian_and_english(client, login):
         client.get(f"/staff/rapporti/annuale/{organisation.id}/{year}.pdf?lang=de").status_code
         == 400
     )
+
+
+def test_restitution_in_an_organisations_report_is_of_the_pacts_it_funds(app):
+    with app.app_context():
+        organisation, _campaign, _expense = _year_of_giving()
+        other_pact, _other_campaign = funded_pact(0, organisation=factories.organisation())
+        outcome(pact=other_pact, kind="hours", quantity=30, description="Altre ore")
+        outcome(pact=other_pact, kind="task", quantity=2, description="Due compiti")
+        db.session.commit()
+        year = date.today().year
+        start, end = date(year, 1, 1), date(year, 12, 31)
+        assert plan.period(start, end, organisation).restitution == {"hours": 12}
+        assert plan.period(start, end).restitution == {"hours": 42, "task": 2}
