@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from campaigns.models import Campaign
 from donors.identity import DonorDetails
+from donors.models import Donor
 from legami import audit
 from legami import confirm as confirm_step
 from legami.access import roles_required
@@ -141,6 +142,19 @@ def donation(donation_id: int):
     return _detail(db.get_or_404(Donation, donation_id))
 
 
+def _thanked_for_good(donor: Donor) -> list[str]:
+    """What every confirmation that makes a gift count says last: the thanks, and no undo."""
+    return [
+        _(
+            "%(donor)s is thanked by e-mail at %(email)s, and the receipt is issued as "
+            "the organisation's receipt settings say.",
+            donor=donor.display_name,
+            email=donor.email,
+        ),
+        _("This cannot be undone: only a refund takes the gift back."),
+    ]
+
+
 def _confirm_transfer_question(donation: Donation, received_on):
     amount, donor = money(donation.amount_cents, donation.currency), donation.donor
     return confirm_step.ask(
@@ -154,13 +168,7 @@ def _confirm_transfer_question(donation: Donation, received_on):
                 day=when(received_on, "long"),
                 campaign=donation.campaign.title,
             ),
-            _(
-                "%(donor)s is thanked by e-mail at %(email)s, and the receipt is issued as "
-                "the organisation's receipt settings say.",
-                donor=donor.display_name,
-                email=donor.email,
-            ),
-            _("This cannot be undone: only a refund takes the gift back."),
+            *_thanked_for_good(donor),
         ],
         _("Yes, confirm the transfer of %(amount)s", amount=amount),
         url_for(".donation", donation_id=donation.id),
@@ -213,13 +221,7 @@ def _review_question(donation: Donation, decision: str, found: review.Choices):
                     asked=money(donation.amount_cents, donation.currency),
                     campaign=donation.campaign.title,
                 ),
-                _(
-                    "%(donor)s is thanked by e-mail at %(email)s, and the receipt is issued as "
-                    "the organisation's receipt settings say.",
-                    donor=donor.display_name,
-                    email=donor.email,
-                ),
-                _("This cannot be undone: only a refund takes the gift back."),
+                *_thanked_for_good(donor),
             ],
             _("Yes, accept %(amount)s", amount=paid),
             back,
